@@ -1,0 +1,441 @@
+"""The training engine: the reference recipe, fast on a CPU, resumable, observable from files.
+
+Recipe (the course's): CrossEntropyLoss, Adam(lr), ReduceLROnPlateau(min, patience 3, factor 0.5)
+stepped on the validation loss once per epoch, the reference augmentations.
+
+Speed comes from where the time went in the per-image pipeline, not from changing the recipe:
+images are decoded once into a uint8 tensor (seattn.data), augmented a whole batch at a time
+(seattn.augment), and the network runs channels-last with bfloat16 autocast where the CPU has
+native bfloat16 (see bench/train_throughput.py for the measurements behind each default).
+
+Reproducibility: every epoch reseeds its own random streams from (seed, epoch), so a run that
+stopped and resumed at an epoch boundary takes exactly the same steps as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torchvision
+from torch import nn
+
+from seattn import checkpoints
+from seattn import data as datasets
+from seattn.augment import BatchAugment
+from seattn.images import CIFAR_MEAN, CIFAR_STD, normalize_uint8
+from seattn.model import SECNN, count_parameters, parse_ratio, ratio_label, se_hidden_widths
+from seattn.probe import excitation_snapshot
+from seattn.runs import COMPLETED, FAILED, RUNNING, STOPPED, Run, StatusWriter
+
+PROBE_IMAGES = 256
+EVAL_BATCH_SIZE = 500
+SCHEDULER_PATIENCE = 3
+SCHEDULER_FACTOR = 0.5
+
+
+def cpu_has_native_bf16() -> bool:
+    """True on CPUs with AVX512-BF16 or AMX, where bfloat16 convolutions beat float32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides what a run computes; stored in config.json and checkpoints."""
+
+    data: str = datasets.CIFAR10
+    reduction_ratio: int | None = 16
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    split_seed: int = 0
+    val_fraction: float = datasets.DEFAULT_VAL_FRACTION
+    augment: bool = True
+    limit: int | None = None
+    channels_last: bool = True
+    bf16: bool = dataclasses.field(default_factory=cpu_has_native_bf16)
+
+    def __post_init__(self) -> None:
+        self.reduction_ratio = parse_ratio(self.reduction_ratio)
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"learning rate must be positive, got {self.lr}")
+        if self.limit is not None and self.limit < 2:
+            raise ValueError(f"limit must be at least 2 images, got {self.limit}")
+
+    # Fields that may differ between an interrupted run and its resume without changing the result.
+    RESUMABLE_CHANGES = ("epochs",)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class StopRequested(Exception):
+    """Raised inside the loop when a stop was asked for; the last complete epoch is kept."""
+
+
+ProgressCallback = Callable[[dict[str, Any]], None]
+
+
+def software_versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "platform": platform.platform(),
+        "processor": _cpu_name(),
+        "cpu_count": str(os.cpu_count()),
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def recipe_of(config: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a run's config that make two runs comparable (ratio and seed aside)."""
+    return {
+        "optimizer": "Adam",
+        "lr": config.get("lr"),
+        "batch_size": config.get("batch_size"),
+        "scheduler": f"ReduceLROnPlateau(min, patience {SCHEDULER_PATIENCE}, factor "
+        f"{SCHEDULER_FACTOR})",
+        "augment": config.get("augment"),
+        "epochs": config.get("epochs"),
+        "limit": config.get("limit"),
+    }
+
+
+def evaluate(
+    model: SECNN, image_set: datasets.ImageSet, *, batch_size: int = EVAL_BATCH_SIZE
+) -> dict[str, Any]:
+    """Loss, accuracy and per-class accuracy of ``model`` over every image of ``image_set``."""
+    was_training = model.training
+    model.eval()
+    total_loss, correct = 0.0, 0
+    per_class_correct = torch.zeros(len(image_set.classes), dtype=torch.int64)
+    per_class_total = torch.bincount(image_set.labels, minlength=len(image_set.classes))
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(image_set), batch_size):
+                images = normalize_uint8(image_set.images[start : start + batch_size])
+                labels = image_set.labels[start : start + batch_size]
+                logits = model(images)
+                total_loss += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
+                hits = logits.argmax(dim=1) == labels
+                correct += int(hits.sum())
+                per_class_correct += torch.bincount(
+                    labels[hits], minlength=len(image_set.classes)
+                )
+    finally:
+        model.train(was_training)
+    n = len(image_set)
+    return {
+        "loss": total_loss / n,
+        "accuracy": correct / n,
+        "n": n,
+        "per_class": {
+            name: (int(c) / int(t) if int(t) else None)
+            for name, c, t in zip(
+                image_set.classes, per_class_correct, per_class_total, strict=True
+            )
+        },
+    }
+
+
+_MEAN = torch.tensor(CIFAR_MEAN).view(1, 3, 1, 1)
+_STD = torch.tensor(CIFAR_STD).view(1, 3, 1, 1)
+
+
+def _training_batch(
+    raw: torch.Tensor, augment: BatchAugment | None, generator: torch.Generator
+) -> torch.Tensor:
+    floats = augment(raw, generator) if augment is not None else raw.float().div_(255)
+    return (floats - _MEAN) / _STD
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return seed * 1_000_003 + epoch
+
+
+def build_run_config(config: TrainConfig, splits: datasets.DataSplits, threads: int) -> dict[str, Any]:
+    model = SECNN(config.reduction_ratio, num_classes=len(splits.train.classes))
+    return {
+        **config.to_dict(),
+        "classes": splits.train.classes,
+        "data_description": splits.description,
+        "model": {
+            "name": "SECNN",
+            "label": ratio_label(config.reduction_ratio),
+            "parameters": count_parameters(model),
+            "se_hidden_widths": se_hidden_widths(config.reduction_ratio),
+        },
+        "recipe": recipe_of(config.to_dict()),
+        "threads": threads,
+        "versions": software_versions(),
+    }
+
+
+def _check_resumable(saved: dict[str, Any], config: TrainConfig, path: Path) -> None:
+    for key, value in config.to_dict().items():
+        if key in TrainConfig.RESUMABLE_CHANGES or key not in saved:
+            continue
+        if saved[key] != value:
+            raise ValueError(
+                f"{path}: cannot resume with {key}={value!r}; the run was started with "
+                f"{key}={saved[key]!r}. Resume with the same arguments, or use another --run-dir."
+            )
+
+
+def train(
+    config: TrainConfig,
+    run_dir: Path | str,
+    *,
+    resume: bool = False,
+    threads: int | None = None,
+    data_dir: Path | None = None,
+    stop_event: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Train into ``run_dir``; returns the final status. Raises on failure (status says why).
+
+    A stop (``stop_event`` set, or stop.request in the run folder) ends the run at the next batch
+    with state "stopped" and the last complete epoch's checkpoint intact.
+    """
+    run = Run(run_dir)
+    if not resume and (run.checkpoint_path.exists() or run.read_config()):
+        raise ValueError(
+            f"{run.path} already holds a run; add --resume to continue it or choose another "
+            "--run-dir"
+        )
+    run.path.mkdir(parents=True, exist_ok=True)
+    run.clear_stop_request()
+    threads = threads or torch.get_num_threads()
+    torch.set_num_threads(threads)
+
+    previous = run.read_status()
+    writer = StatusWriter(run)
+    writer.update(
+        state=RUNNING,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        created=previous.get("created", time.time()),
+        started=time.time(),
+        error=None,
+        phase="loading data",
+        epoch=0,
+        epochs=config.epochs,
+    )
+    writer.start_heartbeat()
+    run.log(f"{'resuming' if resume else 'starting'}: {ratio_label(config.reduction_ratio)}, "
+            f"data {config.data}, {config.epochs} epochs, pid {os.getpid()}")
+    try:
+        result = _train_loop(config, run, writer, resume, threads, data_dir, stop_event, progress)
+    except StopRequested:
+        writer.update(state=STOPPED, phase="stopped", finished=time.time())
+        run.log("stopped on request; the last complete epoch is kept")
+        return run.read_status()
+    except BaseException as error:
+        message = f"{type(error).__name__}: {error}"
+        writer.update(state=FAILED, phase="failed", error=message, finished=time.time())
+        run.log(f"failed: {message}\n{traceback.format_exc()}")
+        raise
+    finally:
+        writer.stop_heartbeat()
+        run.clear_stop_request()
+    return result
+
+
+def _train_loop(
+    config: TrainConfig,
+    run: Run,
+    writer: StatusWriter,
+    resume: bool,
+    threads: int,
+    data_dir: Path | None,
+    stop_event: threading.Event | None,
+    progress: ProgressCallback | None,
+) -> dict[str, Any]:
+    def should_stop() -> bool:
+        return (stop_event is not None and stop_event.is_set()) or run.stop_requested()
+
+    def report(**fields: Any) -> None:
+        writer.update(force=False, **fields)
+        if progress is not None:
+            progress(fields)
+
+    splits = datasets.load_splits(
+        config.data,
+        data_dir=data_dir,
+        val_fraction=config.val_fraction,
+        split_seed=config.split_seed,
+        limit=config.limit,
+        progress=lambda done, total: report(phase="decoding images", done=done, total=total),
+    )
+    run_config = build_run_config(config, splits, threads)
+
+    torch.manual_seed(config.seed)
+    model = SECNN(config.reduction_ratio, num_classes=len(splits.train.classes))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", patience=SCHEDULER_PATIENCE, factor=SCHEDULER_FACTOR
+    )
+    history: list[dict[str, Any]] = []
+    excitation: dict[str, Any] = {"epochs": [], "blocks": {}}
+    start_epoch = 1
+    if resume and run.checkpoint_path.exists():
+        payload = checkpoints.read_checkpoint(run.checkpoint_path)
+        _check_resumable(payload["config"], config, run.checkpoint_path)
+        model = checkpoints.model_from_checkpoint(payload, run.checkpoint_path).train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        optimizer.load_state_dict(payload["optimizer_state"])
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", patience=SCHEDULER_PATIENCE, factor=SCHEDULER_FACTOR
+        )
+        scheduler.load_state_dict(payload["scheduler_state"])
+        history = list(payload.get("history", []))
+        excitation = payload.get("excitation", excitation)
+        start_epoch = int(payload["epoch"]) + 1
+        run_config["created_from_resume_at_epoch"] = start_epoch - 1
+        run.log(f"resumed from the checkpoint of epoch {start_epoch - 1}")
+    elif resume:
+        saved = run.read_config()
+        if saved:
+            _check_resumable(saved, config, run.path / "config.json")
+        run.log("no checkpoint yet: starting from the first epoch")
+    # Rewrite the derived files from the checkpoint: rows of an epoch that never got its
+    # checkpoint (a kill between the two writes) disappear here.
+    run.write_config(run_config)
+    run.write_metrics(history)
+    run.write_excitation(excitation)
+
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    model = model.to(memory_format=memory_format)
+    augment = BatchAugment() if config.augment else None
+    probe_batch = normalize_uint8(splits.val.images[:PROBE_IMAGES])
+    n_train = len(splits.train)
+    batches = (n_train + config.batch_size - 1) // config.batch_size
+    started_total = time.perf_counter()
+
+    for epoch in range(start_epoch, config.epochs + 1):
+        epoch_started = time.perf_counter()
+        generator = torch.Generator().manual_seed(_epoch_seed(config.seed, epoch))
+        torch.manual_seed(_epoch_seed(config.seed, epoch))  # dropout draws from the global stream
+        order = torch.randperm(n_train, generator=generator)
+        model.train()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for batch_index in range(batches):
+            if should_stop():
+                raise StopRequested
+            indices = order[batch_index * config.batch_size : (batch_index + 1) * config.batch_size]
+            raw = splits.train.images[indices]
+            labels = splits.train.labels[indices]
+            images = _training_batch(raw, augment, generator).contiguous(
+                memory_format=memory_format
+            )
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+                logits = model(images)
+                loss = nn.functional.cross_entropy(logits.float(), labels)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(labels)
+            correct += int((logits.argmax(dim=1) == labels).sum())
+            seen += len(labels)
+            elapsed = time.perf_counter() - epoch_started
+            report(
+                phase="training",
+                epoch=epoch,
+                epochs=config.epochs,
+                batch=batch_index + 1,
+                batches=batches,
+                images_per_second=seen / elapsed if elapsed > 0 else None,
+                train_loss=loss_sum / seen,
+            )
+        report(phase="validating", epoch=epoch, batch=batches, batches=batches)
+        val = evaluate(model, splits.val)
+        snapshot = excitation_snapshot(model, probe_batch)
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step(val["loss"])
+        epoch_seconds = time.perf_counter() - epoch_started
+        row: dict[str, Any] = {
+            "epoch": epoch,
+            "train_loss": loss_sum / seen,
+            "train_accuracy": correct / seen,
+            "val_loss": val["loss"],
+            "val_accuracy": val["accuracy"],
+            "lr": lr,
+            "epoch_seconds": epoch_seconds,
+            "images_per_second": n_train / epoch_seconds,
+        }
+        for block, stats in snapshot.items():
+            row[f"{block}_weight_mean"] = stats["mean"]
+            row[f"{block}_weight_std"] = stats["std"]
+        history.append(row)
+        excitation["epochs"].append(epoch)
+        for block, stats in snapshot.items():
+            entry = excitation["blocks"].setdefault(block, {"channel_means": [], "histogram": []})
+            entry["channel_means"].append(stats["channel_means"])
+            entry["histogram"].append(stats["histogram"])
+        checkpoints.save_checkpoint(
+            run.checkpoint_path,
+            {
+                "config": run_config,
+                "epoch": epoch,
+                "model_state": model.state_dict(),
+                "optimizer_state": optimizer.state_dict(),
+                "scheduler_state": scheduler.state_dict(),
+                "history": history,
+                "excitation": excitation,
+                "val_per_class": val["per_class"],
+            },
+        )
+        run.write_metrics(history)
+        run.write_excitation(excitation)
+        run.log(
+            f"epoch {epoch}/{config.epochs}: train loss {row['train_loss']:.4f} "
+            f"acc {row['train_accuracy']:.4f}, val loss {row['val_loss']:.4f} "
+            f"acc {row['val_accuracy']:.4f}, lr {lr:g}, {epoch_seconds:.1f} s, "
+            f"{row['images_per_second']:.0f} images/s"
+        )
+        writer.update(epoch=epoch, phase="epoch done", last_epoch=row)
+        if progress is not None:
+            progress({"phase": "epoch done", "row": row})
+
+    writer.update(
+        state=COMPLETED,
+        phase="completed",
+        finished=time.time(),
+        total_seconds=time.perf_counter() - started_total,
+    )
+    run.log("completed")
+    return run.read_status()
+
+
+def python_command() -> list[str]:
+    """The command that runs this package's CLI with the current interpreter."""
+    return [sys.executable, "-m", "seattn"]
