@@ -128,7 +128,7 @@ def _list_folder(root: Path) -> tuple[list[tuple[str, int]], list[str]]:
         classes, class_to_idx = find_classes(str(root))
         samples = make_dataset(str(root), class_to_idx, extensions=IMG_EXTENSIONS)
     except FileNotFoundError as error:
-        raise DataError(f"{root}: {error}") from None
+        raise DataError(f"{root}: no images found in its class sub-folders ({error})") from None
     return samples, classes
 
 

@@ -98,8 +98,8 @@ ProgressCallback = Callable[[dict[str, Any]], None]
 def software_versions() -> dict[str, str]:
     return {
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
+        "torch": str(torch.__version__),
+        "torchvision": str(torchvision.__version__),
         "platform": platform.platform(),
         "processor": _cpu_name(),
         "cpu_count": str(os.cpu_count()),

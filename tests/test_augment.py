@@ -183,7 +183,7 @@ def test_rotation_matches_torchvision_rotate(float_images: torch.Tensor) -> None
     # Both are nearest neighbour about the centre with zero fill; they may only disagree on the
     # odd pixel whose sample point lies on a rounding boundary.
     differs = (out != expected).any(dim=1).float().mean()
-    assert differs < 0.005, f"{differs:.2%} of pixels differ"
+    assert differs < 0.001, f"{differs:.2%} of pixels differ"
 
 
 def test_rotation_fills_with_zeros_in_the_corners(images: torch.Tensor) -> None:
@@ -266,3 +266,35 @@ def test_jitter_runs_before_rotation_so_the_fill_stays_black(images: torch.Tenso
 def test_rejects_settings_torchvision_would_refuse(settings: dict) -> None:
     with pytest.raises(ValueError):
         BatchAugment(**settings)
+
+
+def test_same_choices_give_what_the_per_image_pil_recipe_gives() -> None:
+    """End to end against the reference recipe run the slow way, with the same random choices.
+
+    PIL rounds to uint8 after every op and does its own HSV maths, so pixels differ by a few
+    levels; a nearest-neighbour tie or a near-grey pixel's hue can flip a rare one entirely.
+    """
+    images = torch.randint(0, 256, (32, 3, 32, 32), dtype=torch.uint8, generator=generator(8))
+    augment = BatchAugment()
+    parameters = augment.draw_parameters(32, generator(12))
+    out = augment.apply(images, parameters)
+    reference_ops = {
+        BRIGHTNESS: TF.adjust_brightness,
+        CONTRAST: TF.adjust_contrast,
+        SATURATION: TF.adjust_saturation,
+        HUE: TF.adjust_hue,
+    }
+    expected = []
+    for sample in range(32):
+        image = TF.pad(TF.to_pil_image(images[sample]), 4)
+        row, column = parameters.offsets[sample].tolist()
+        image = TF.crop(image, row, column, 32, 32)
+        if parameters.flips[sample]:
+            image = TF.hflip(image)
+        for op in parameters.jitter_orders[sample].tolist():
+            image = reference_ops[op](image, float(parameters.jitter_factors[sample, op]))
+        image = TF.rotate(image, float(parameters.angles[sample]))
+        expected.append(TF.to_tensor(image))
+    difference = (out - torch.stack(expected)).abs()
+    assert difference.mean() < 3 / 255
+    assert difference.flatten().quantile(0.99) < 15 / 255

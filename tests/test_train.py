@@ -1,0 +1,170 @@
+import threading
+
+import pandas as pd
+import pytest
+import torch
+
+from seattn.checkpoints import read_checkpoint
+from seattn.runs import COMPLETED, STOPPED, Run
+from seattn.train import TrainConfig, evaluate, train
+
+
+def _config(folder, **overrides):
+    settings = dict(
+        data=str(folder), reduction_ratio=4, epochs=2, batch_size=16, seed=0, val_fraction=0.25
+    )
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def _final_state(run_dir):
+    return read_checkpoint(run_dir / "checkpoint.pt")["model_state"]
+
+
+def test_a_run_writes_every_file_with_one_row_per_epoch(image_folder, tmp_path):
+    status = train(_config(image_folder), tmp_path / "run", threads=1, data_dir=tmp_path)
+    run = Run(tmp_path / "run")
+    assert status["state"] == COMPLETED == run.state()
+    metrics = run.read_metrics()
+    assert metrics["epoch"].tolist() == [1, 2]
+    for column in (
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "epoch_seconds",
+        "images_per_second",
+        "block1_weight_mean",
+        "block3_weight_std",
+    ):
+        assert metrics[column].notna().all(), column
+    assert metrics["val_accuracy"].between(0, 1).all()
+    config = run.read_config()
+    assert config["reduction_ratio"] == 4 and config["model"]["parameters"] == 1_158_666 - (512 + 1) * 7
+    assert config["classes"] == ["circle", "square", "stripes"]
+    assert {"torch", "torchvision", "python"} <= set(config["versions"])
+    excitation = run.read_excitation()
+    assert excitation["epochs"] == [1, 2]
+    assert len(excitation["blocks"]["block2"]["channel_means"][1]) == 64
+    assert sum(excitation["blocks"]["block1"]["histogram"][0]) > 0
+    assert "epoch 2/2" in run.log_path.read_text()
+
+
+def test_training_learns_the_generated_classes(image_folder, tmp_path):
+    config = _config(image_folder, epochs=4, augment=False, reduction_ratio=None)
+    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    metrics = Run(tmp_path / "run").read_metrics()
+    assert metrics["val_accuracy"].iloc[-1] > 0.6  # chance is 1/3
+    assert metrics["train_loss"].iloc[-1] < metrics["train_loss"].iloc[0]
+
+
+def test_same_seed_same_metrics_and_weights(image_folder, tmp_path):
+    for name in ("a", "b"):
+        train(_config(image_folder), tmp_path / name, threads=1, data_dir=tmp_path)
+    columns = ["train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"]
+    pd.testing.assert_frame_equal(
+        Run(tmp_path / "a").read_metrics()[columns], Run(tmp_path / "b").read_metrics()[columns]
+    )
+    a, b = _final_state(tmp_path / "a"), _final_state(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_stop_then_resume_equals_a_run_never_interrupted(image_folder, tmp_path):
+    config = _config(image_folder, epochs=3)
+    train(config, tmp_path / "whole", threads=1, data_dir=tmp_path)
+
+    stop = threading.Event()
+
+    def stop_in_epoch_two(fields):
+        if fields.get("epoch") == 2 and fields.get("batch") == 2:
+            stop.set()
+
+    status = train(
+        config,
+        tmp_path / "split",
+        threads=1,
+        data_dir=tmp_path,
+        stop_event=stop,
+        progress=stop_in_epoch_two,
+    )
+    run = Run(tmp_path / "split")
+    assert status["state"] == STOPPED == run.state()
+    assert read_checkpoint(run.checkpoint_path)["epoch"] == 1
+    assert run.read_metrics()["epoch"].tolist() == [1]
+
+    status = train(config, tmp_path / "split", resume=True, threads=1, data_dir=tmp_path)
+    assert status["state"] == COMPLETED
+    whole, split = _final_state(tmp_path / "whole"), _final_state(tmp_path / "split")
+    assert all(torch.equal(whole[k], split[k]) for k in whole)
+    pd.testing.assert_frame_equal(
+        Run(tmp_path / "whole").read_metrics().drop(columns=["epoch_seconds", "images_per_second"]),
+        run.read_metrics().drop(columns=["epoch_seconds", "images_per_second"]),
+    )
+
+
+def test_stop_request_file_stops_the_run(image_folder, tmp_path):
+    run = Run(tmp_path / "run")
+
+    def ask_to_stop(fields):
+        if fields.get("batch") == 1:
+            run.request_stop()
+
+    status = train(
+        _config(image_folder), run.path, threads=1, data_dir=tmp_path, progress=ask_to_stop
+    )
+    assert status["state"] == STOPPED
+    assert not run.checkpoint_path.exists()  # no epoch completed, nothing half-saved
+    assert not run.stop_requested()  # cleared, so a resume is not stopped at once
+
+
+def test_resume_with_other_arguments_is_refused(image_folder, tmp_path):
+    train(_config(image_folder, epochs=1), tmp_path / "run", threads=1, data_dir=tmp_path)
+    with pytest.raises(ValueError, match="cannot resume with reduction_ratio=8"):
+        train(
+            _config(image_folder, reduction_ratio=8),
+            tmp_path / "run",
+            resume=True,
+            threads=1,
+            data_dir=tmp_path,
+        )
+    # More epochs is allowed: the run continues.
+    status = train(
+        _config(image_folder, epochs=2), tmp_path / "run", resume=True, threads=1, data_dir=tmp_path
+    )
+    assert status["state"] == COMPLETED
+    assert Run(tmp_path / "run").read_metrics()["epoch"].tolist() == [1, 2]
+
+
+def test_starting_over_an_existing_run_is_refused(image_folder, tmp_path):
+    train(_config(image_folder, epochs=1), tmp_path / "run", threads=1, data_dir=tmp_path)
+    with pytest.raises(ValueError, match="already holds a run"):
+        train(_config(image_folder, epochs=1), tmp_path / "run", threads=1, data_dir=tmp_path)
+
+
+def test_a_failure_is_recorded_in_status_and_log(tmp_path):
+    with pytest.raises(Exception, match="no such folder"):
+        train(_config(tmp_path / "absent"), tmp_path / "run", threads=1, data_dir=tmp_path)
+    run = Run(tmp_path / "run")
+    assert run.state() == "failed"
+    assert "no such folder" in run.read_status()["error"]
+    assert "Traceback" in run.log_path.read_text()
+
+
+def test_evaluate_counts_per_class(image_folder, tmp_path):
+    from seattn.data import decode_folder
+    from seattn.model import SECNN
+
+    image_set = decode_folder(image_folder)
+    result = evaluate(SECNN(16, num_classes=3), image_set)
+    assert result["n"] == 120
+    assert set(result["per_class"]) == {"circle", "square", "stripes"}
+    mean_per_class = sum(result["per_class"].values()) / 3
+    assert result["accuracy"] == pytest.approx(mean_per_class)  # balanced classes
+
+
+@pytest.mark.slow
+def test_one_epoch_on_real_cifar_beats_chance_by_far(real_data, tmp_path):
+    config = TrainConfig(data=str(real_data), reduction_ratio=16, epochs=1, limit=6000)
+    train(config, tmp_path / "run", data_dir=tmp_path)
+    assert Run(tmp_path / "run").read_metrics()["val_accuracy"].iloc[0] > 0.2
