@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Busy-waiting OpenMP threads collapse when the cores are shared (a dashboard, a training job,
+# other tests); passive waiting keeps small ops fast. Must be set before torch starts its pool.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 import pytest
 import torch
@@ -51,7 +55,7 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own runs and data folders; nothing is written into the source tree."""
     monkeypatch.setenv("SEATTN_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("SEATTN_DATA_DIR", str(tmp_path / "data"))
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
