@@ -21,6 +21,13 @@ class CommandError(Exception):
     """An expected failure: printed as one line, exit status 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (the usage block stays behind --help)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def _ratio(text: str) -> int | None:
     from seattn.model import parse_ratio
 
@@ -57,12 +64,14 @@ def _default_model_help() -> str:
 def build_parser() -> argparse.ArgumentParser:
     from seattn.data import default_data_spec
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m seattn",
         description="Train, evaluate and query SE-CNN models (the library behind the dashboard).",
     )
     parser.add_argument("--version", action="version", version=f"seattn {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=Parser
+    )
 
     train = commands.add_parser(
         "train",

@@ -4,7 +4,8 @@ A checkpoint is a dict::
 
     format            "seattn.checkpoint"
     format_version    1
-    config            the run's config (plain JSON types); ``reduction_ratio`` and ``classes`` rebuild it
+    config            the run's config (plain JSON types); its ``reduction_ratio`` and
+                      ``classes`` rebuild the network
     epoch             the last complete epoch
     model_state       the SECNN state_dict
     optimizer_state   Adam's state_dict          (absent in bundled models)
@@ -97,7 +98,9 @@ def model_from_checkpoint(
             "was asked for"
         )
     model = SECNN(reduction_ratio=ratio, num_classes=len(classes))
-    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["model_state"].items()}
+    state = {
+        k: v.float() if v.is_floating_point() else v for k, v in payload["model_state"].items()
+    }
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:

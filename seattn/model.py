@@ -22,7 +22,8 @@ def se_hidden_width(channels: int, reduction_ratio: int) -> int:
 
     A ratio larger than the channel count would give a zero-width layer that cuts the block off
     from its input, so the width is floored at 1 (one shared "gate" neuron) rather than refused:
-    every ratio a user can type builds a working network. Ratios below 1 or non-integers are refused.
+    every ratio a user can type builds a working network. Ratios below 1 or non-integers are
+    refused.
     """
     if isinstance(reduction_ratio, bool) or not isinstance(reduction_ratio, int):
         raise ValueError(f"reduction ratio must be a whole number >= 1, got {reduction_ratio!r}")
@@ -186,7 +187,9 @@ def parse_ratio(text: str | int | None) -> int | None:
     try:
         ratio = int(cleaned)
     except ValueError:
-        raise ValueError(f"reduction ratio must be a whole number or 'none', got {text!r}") from None
+        raise ValueError(
+            f"reduction ratio must be a whole number or 'none', got {text!r}"
+        ) from None
     se_hidden_width(BLOCK_CHANNELS[0], ratio)
     return ratio
 

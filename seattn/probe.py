@@ -22,7 +22,10 @@ class ProbeResult:
         k = min(k, self.probabilities.shape[1])
         values, indices = self.probabilities.topk(k, dim=1)
         return [
-            [(classes[i], float(p)) for i, p in zip(row_idx.tolist(), row_val.tolist(), strict=True)]
+            [
+                (classes[i], float(p))
+                for i, p in zip(row_idx.tolist(), row_val.tolist(), strict=True)
+            ]
             for row_idx, row_val in zip(indices, values, strict=True)
         ]
 

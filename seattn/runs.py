@@ -167,7 +167,9 @@ class Run:
             return pd.DataFrame()
 
     def write_metrics(self, rows: list[dict[str, Any]]) -> None:
-        write_bytes_atomic(self.path / METRICS_FILE, pd.DataFrame(rows).to_csv(index=False).encode())
+        write_bytes_atomic(
+            self.path / METRICS_FILE, pd.DataFrame(rows).to_csv(index=False).encode()
+        )
 
     def read_excitation(self) -> dict[str, Any]:
         return read_json(self.path / EXCITATION_FILE) or {}

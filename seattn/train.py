@@ -148,9 +148,7 @@ def evaluate(
                 total_loss += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
                 hits = logits.argmax(dim=1) == labels
                 correct += int(hits.sum())
-                per_class_correct += torch.bincount(
-                    labels[hits], minlength=len(image_set.classes)
-                )
+                per_class_correct += torch.bincount(labels[hits], minlength=len(image_set.classes))
     finally:
         model.train(was_training)
     n = len(image_set)
@@ -182,7 +180,9 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return seed * 1_000_003 + epoch
 
 
-def build_run_config(config: TrainConfig, splits: datasets.DataSplits, threads: int) -> dict[str, Any]:
+def build_run_config(
+    config: TrainConfig, splits: datasets.DataSplits, threads: int
+) -> dict[str, Any]:
     model = SECNN(config.reduction_ratio, num_classes=len(splits.train.classes))
     return {
         **config.to_dict(),
@@ -251,8 +251,10 @@ def train(
         epochs=config.epochs,
     )
     writer.start_heartbeat()
-    run.log(f"{'resuming' if resume else 'starting'}: {ratio_label(config.reduction_ratio)}, "
-            f"data {config.data}, {config.epochs} epochs, pid {os.getpid()}")
+    run.log(
+        f"{'resuming' if resume else 'starting'}: {ratio_label(config.reduction_ratio)}, "
+        f"data {config.data}, {config.epochs} epochs, pid {os.getpid()}"
+    )
     try:
         result = _train_loop(config, run, writer, resume, threads, data_dir, stop_event, progress)
     except StopRequested:

@@ -104,7 +104,9 @@ def test_weights_of_another_ratio_are_refused(tmp_path):
 def test_another_architecture_is_refused(tmp_path):
     path = tmp_path / "c.pt"
     state = torch.nn.Linear(4, 2).state_dict()
-    save_checkpoint(path, {"config": {"reduction_ratio": 16, "classes": CLASSES}, "model_state": state})
+    save_checkpoint(
+        path, {"config": {"reduction_ratio": 16, "classes": CLASSES}, "model_state": state}
+    )
     with pytest.raises(CheckpointError, match="do not fit"):
         load_model(path)
 
@@ -120,6 +122,8 @@ def test_float16_weights_load_as_float32(tmp_path):
     path = tmp_path / "half.pt"
     model = SECNN(16)
     half = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
-    save_checkpoint(path, {"config": {"reduction_ratio": 16, "classes": CLASSES}, "model_state": half})
+    save_checkpoint(
+        path, {"config": {"reduction_ratio": 16, "classes": CLASSES}, "model_state": half}
+    )
     loaded, _ = load_model(path)
     assert all(p.dtype == torch.float32 for p in loaded.parameters())

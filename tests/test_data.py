@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import torch
+from conftest import CLASSES, write_image_folder
 from PIL import Image
 
-from conftest import CLASSES, write_image_folder
 from seattn.data import (
     DataError,
     decode_folder,

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from seattn.model import (
-    SEBlock,
     SECNN,
+    SEBlock,
     count_parameters,
     count_se_parameters,
     parse_ratio,

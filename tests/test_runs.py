@@ -4,6 +4,7 @@ import threading
 import time
 
 import pandas as pd
+import pytest
 
 from seattn.runs import (
     COMPLETED,
@@ -13,7 +14,6 @@ from seattn.runs import (
     Run,
     StatusWriter,
     list_runs,
-    write_bytes_atomic,
     write_json_atomic,
 )
 
@@ -33,10 +33,8 @@ def test_failed_atomic_write_keeps_the_old_file(tmp_path):
     class Unserialisable:
         pass
 
-    try:
+    with pytest.raises(TypeError):
         write_json_atomic(target, {"x": Unserialisable()})
-    except TypeError:
-        pass
     assert json.loads(target.read_text()) == {"x": 1}
     assert os.listdir(tmp_path) == ["a.json"]
 

@@ -41,7 +41,10 @@ def test_a_run_writes_every_file_with_one_row_per_epoch(image_folder, tmp_path):
         assert metrics[column].notna().all(), column
     assert metrics["val_accuracy"].between(0, 1).all()
     config = run.read_config()
-    assert config["reduction_ratio"] == 4 and config["model"]["parameters"] == 1_158_666 - (512 + 1) * 7
+    assert (
+        config["reduction_ratio"] == 4
+        and config["model"]["parameters"] == 1_158_666 - (512 + 1) * 7
+    )
     assert config["classes"] == ["circle", "square", "stripes"]
     assert {"torch", "torchvision", "python"} <= set(config["versions"])
     excitation = run.read_excitation()

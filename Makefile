@@ -1,0 +1,44 @@
+# The targets people look for. Each one creates or updates the virtual environment first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+PORT ?= 8501
+# Busy-waiting OpenMP threads collapse when the dashboard, a training job and the tests share
+# the cores; passive waiting costs little when alone and keeps shared cores usable.
+export OMP_WAIT_POLICY ?= PASSIVE
+
+.PHONY: run test test-browser lint format bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+
+test: $(STAMP) lint
+	scripts/ensure-chromium
+	$(BIN)/python -m pytest
+
+test-browser: $(STAMP)
+	scripts/ensure-chromium
+	$(BIN)/python -m pytest -m browser
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.train_throughput
+	$(BIN)/python -m bench.explore_speed
+	$(BIN)/python -m bench.train_page_speed
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

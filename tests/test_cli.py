@@ -1,0 +1,208 @@
+"""The CLI end to end, as a user runs it: real subprocesses on generated images."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from seattn.checkpoints import read_checkpoint
+from seattn.runs import INTERRUPTED, RUNNING, Run
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def seattn(*args, check=True, timeout=180):
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_WAIT_POLICY": "PASSIVE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "seattn", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}: {result.stderr}")
+    return result
+
+
+def assert_one_clean_error_line(result, *fragments):
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.stderr
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="module")
+def trained_run(image_folder, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("cli") / "run"
+    seattn(
+        "train",
+        "--data",
+        image_folder,
+        "--ratio",
+        "4",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--threads",
+        "1",
+        "--run-dir",
+        run_dir,
+    )
+    return run_dir
+
+
+def test_train_writes_a_completed_run_with_a_line_per_epoch(trained_run):
+    run = Run(trained_run)
+    assert run.state() == "completed"
+    assert run.read_metrics()["epoch"].tolist() == [1, 2]
+    assert read_checkpoint(run.checkpoint_path)["epoch"] == 2
+
+
+def test_eval_prints_accuracy_loss_n_and_per_class(trained_run, image_folder):
+    result = seattn("eval", trained_run / "checkpoint.pt", "--data", image_folder, "--threads", "1")
+    report = json.loads(result.stdout)
+    assert report["n"] == 120
+    assert 0.0 <= report["accuracy"] <= 1.0 and report["loss"] > 0
+    assert set(report["per_class"]) == {"circle", "square", "stripes"}
+
+
+def test_predict_prints_top5_per_image(trained_run, image_folder, tmp_path):
+    images = sorted((image_folder / "circle").glob("*.png"))[:2]
+    result = seattn("predict", trained_run / "checkpoint.pt", *images)
+    predictions = json.loads(result.stdout)
+    assert [p["image"] for p in predictions] == [str(i) for i in images]
+    for prediction in predictions:
+        top = prediction["top5"]
+        assert len(top) == 3  # only three classes exist
+        assert sum(entry["prob"] for entry in top) == pytest.approx(1.0, abs=1e-5)
+        assert top[0]["prob"] >= top[-1]["prob"]
+
+
+@pytest.mark.parametrize("command", ["train", "eval", "predict", "sweep"])
+def test_every_command_has_help(command):
+    result = seattn(command, "--help")
+    assert "usage:" in result.stdout
+
+
+def test_bad_arguments_exit_with_one_clear_line(tmp_path):
+    assert_one_clean_error_line(
+        seattn("train", "--ratio", "abc", "--run-dir", tmp_path, check=False), "reduction ratio"
+    )
+    assert_one_clean_error_line(
+        seattn("train", "--epochs", "0", "--run-dir", tmp_path, check=False), "--epochs"
+    )
+    assert_one_clean_error_line(
+        seattn("eval", tmp_path / "missing.pt", "--data", tmp_path, check=False),
+        "missing.pt: no such file",
+    )
+
+
+def test_unreadable_inputs_exit_with_one_clear_line(trained_run, tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    assert_one_clean_error_line(
+        seattn("predict", trained_run / "checkpoint.pt", text, check=False), "notes.png"
+    )
+    assert_one_clean_error_line(
+        seattn("predict", trained_run / "checkpoint.pt", tmp_path / "nope.png", check=False),
+        "nope.png",
+    )
+    truncated = tmp_path / "cut.pt"
+    truncated.write_bytes((trained_run / "checkpoint.pt").read_bytes()[:1000])
+    assert_one_clean_error_line(
+        seattn("predict", truncated, text, check=False), "cut.pt", "truncated"
+    )
+    assert_one_clean_error_line(
+        seattn("train", "--data", tmp_path / "absent", "--run-dir", tmp_path / "r", check=False),
+        "absent: no such folder",
+    )
+
+
+def test_a_sigkilled_run_reads_as_interrupted_and_resumes(image_folder, tmp_path):
+    run = Run(tmp_path / "run")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_WAIT_POLICY": "PASSIVE"}
+    arguments = [
+        "train",
+        "--data",
+        str(image_folder),
+        "--ratio",
+        "8",
+        "--batch-size",
+        "8",
+        "--threads",
+        "1",
+        "--run-dir",
+        str(run.path),
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seattn", *arguments, "--epochs", "50"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 120
+        while not run.checkpoint_path.exists():
+            assert time.time() < deadline, "no checkpoint within 120 s"
+            assert process.poll() is None, "the training process ended early"
+            time.sleep(0.1)
+        time.sleep(0.3)  # let it get into the next epoch
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert run.read_status()["state"] == RUNNING  # what the dead process left behind
+    assert run.state() == INTERRUPTED  # what a reader concludes
+    epoch_kept = read_checkpoint(run.checkpoint_path)["epoch"]
+    assert epoch_kept >= 1
+    assert len(run.read_metrics()) == epoch_kept
+    leftovers = [p.name for p in run.path.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == [] or all(p.startswith(".") for p in leftovers)
+
+    seattn(*arguments, "--epochs", str(epoch_kept + 1), "--resume")
+    assert run.state() == "completed"
+    assert run.read_metrics()["epoch"].tolist() == list(range(1, epoch_kept + 2))
+
+
+def test_sweep_trains_every_ratio_and_seed(image_folder, tmp_path):
+    seattn(
+        "sweep",
+        "--data",
+        image_folder,
+        "--ratios",
+        "none,8",
+        "--seeds",
+        "0,1",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--threads",
+        "1",
+        "--runs-root",
+        tmp_path / "sweeps",
+    )
+    names = sorted(p.name for p in (tmp_path / "sweeps").iterdir())
+    assert names == [
+        "sweep-no-SE-seed0-e1",
+        "sweep-no-SE-seed1-e1",
+        "sweep-r8-seed0-e1",
+        "sweep-r8-seed1-e1",
+    ]
+    assert all(Run(tmp_path / "sweeps" / n).state() == "completed" for n in names)
+
+
+def test_an_image_that_is_fine_predicts_even_when_large(trained_run, tmp_path):
+    big = tmp_path / "big.jpg"
+    Image.new("RGB", (640, 480), (200, 30, 30)).save(big)
+    predictions = json.loads(seattn("predict", trained_run / "checkpoint.pt", big).stdout)
+    assert predictions[0]["image"] == str(big)
