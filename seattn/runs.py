@@ -48,6 +48,10 @@ HEARTBEAT_SECONDS = 2.0
 HEARTBEAT_STALE_SECONDS = 20.0
 
 
+# mkstemp creates files only the owner can read; run files are meant to be shared like any other.
+FILE_MODE = 0o644
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see either the old file or the new one."""
     path = Path(path)
@@ -58,6 +62,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, FILE_MODE)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -76,6 +81,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         yield Path(tmp_name)
         with open(tmp_name, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, FILE_MODE)
         os.replace(tmp_name, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -1,30 +1,112 @@
-"""The bundled trained models: float16 state_dicts in seattn/zoo/, each with a metadata file."""
+"""The bundled trained models: float16 state_dicts in seattn/zoo/, each with a metadata file.
+
+    seattn/zoo/<name>.pt     a seattn checkpoint (see seattn.checkpoints) whose model_state is
+                             float16 and which carries no optimizer state: small, loads offline
+    seattn/zoo/<name>.json   how it was made and how well it does: recipe, epochs, seed, data and
+                             split, validation accuracy and loss, per-class accuracy, training
+                             time, hardware, software versions and the metrics history
+
+Names: "no-se", "se-r2", "se-r4", "se-r8", "se-r16", "se-r32". SEATTN_ZOO_DIR points elsewhere
+(tests use it so they never depend on the shipped files).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from seattn.checkpoints import CheckpointError
+from seattn.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
+from seattn.runs import Run, write_json_atomic
 
-ZOO_DIR = Path(__file__).parent / "zoo"
+PACKAGE_ZOO_DIR = Path(__file__).parent / "zoo"
 DEFAULT_MODEL = "se-r16"
 
 
-def bundled_models() -> dict[str, Path]:
-    """name -> weights file, for every bundled model (names like 'no-se', 'se-r16')."""
-    return {path.stem: path for path in sorted(ZOO_DIR.glob("*.pt"))}
+def zoo_dir() -> Path:
+    return Path(os.environ.get("SEATTN_ZOO_DIR", PACKAGE_ZOO_DIR))
 
 
-def metadata(name: str) -> dict[str, Any]:
-    return json.loads((ZOO_DIR / f"{name}.json").read_text())
+def model_name(reduction_ratio: int | None) -> str:
+    return "no-se" if reduction_ratio is None else f"se-r{reduction_ratio}"
+
+
+def bundled_models(folder: Path | None = None) -> dict[str, Path]:
+    """name -> weights file, for every bundled model."""
+    folder = folder or zoo_dir()
+    return {path.stem: path for path in sorted(folder.glob("*.pt"))}
+
+
+def metadata(name: str, folder: Path | None = None) -> dict[str, Any]:
+    return json.loads(((folder or zoo_dir()) / f"{name}.json").read_text())
 
 
 def default_model_path() -> Path:
-    path = ZOO_DIR / f"{DEFAULT_MODEL}.pt"
+    path = zoo_dir() / f"{DEFAULT_MODEL}.pt"
     if not path.exists():
         raise CheckpointError(
             f"{path}: the bundled default model is missing; pass a checkpoint file instead"
         )
     return path
+
+
+def export_run(
+    run_dir: Path | str,
+    folder: Path | None = None,
+    *,
+    hardware: str | None = None,
+    extra_seeds: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write a completed run's model into the zoo as float16 weights plus metadata; returns .pt."""
+    run = Run(run_dir)
+    payload = read_checkpoint(run.checkpoint_path)
+    config = payload["config"]
+    history = list(payload.get("history", []))
+    if not history:
+        raise CheckpointError(f"{run.checkpoint_path}: no completed epoch to export")
+    name = model_name(config.get("reduction_ratio"))
+    folder = folder or zoo_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    half_state = {
+        key: value.half() if value.is_floating_point() else value
+        for key, value in payload["model_state"].items()
+    }
+    weights_path = folder / f"{name}.pt"
+    save_checkpoint(
+        weights_path,
+        {"config": config, "epoch": payload["epoch"], "model_state": half_state},
+    )
+    last = history[-1]
+    status = run.read_status()
+    versions = config.get("versions", {})
+    write_json_atomic(
+        folder / f"{name}.json",
+        {
+            "name": name,
+            "reduction_ratio": config.get("reduction_ratio"),
+            "label": config.get("model", {}).get("label"),
+            "parameters": config.get("model", {}).get("parameters"),
+            "se_hidden_widths": config.get("model", {}).get("se_hidden_widths"),
+            "classes": config.get("classes"),
+            "epochs": payload["epoch"],
+            "seed": config.get("seed"),
+            "recipe": config.get("recipe"),
+            "data": config.get("data_description"),
+            "val_accuracy": last["val_accuracy"],
+            "val_loss": last["val_loss"],
+            "best_val_accuracy": max(row["val_accuracy"] for row in history),
+            "per_class": payload.get("val_per_class"),
+            "training_seconds": sum(row["epoch_seconds"] for row in history),
+            "images_per_second": sum(row["images_per_second"] for row in history) / len(history),
+            "hardware": hardware
+            or f"{versions.get('processor', 'CPU')}, {config.get('threads')} thread(s)",
+            "versions": versions,
+            "precision": "weights stored as float16; trained with "
+            + ("bfloat16 autocast" if config.get("bf16") else "float32"),
+            "history": history,
+            "seeds": extra_seeds or [],
+            "state": status.get("state"),
+        },
+    )
+    return weights_path

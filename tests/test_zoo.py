@@ -1,0 +1,61 @@
+import pytest
+import torch
+
+from seattn.checkpoints import load_model, read_checkpoint
+from seattn.model import count_parameters, parse_ratio
+from seattn.train import TrainConfig, train
+from seattn.zoo import (
+    DEFAULT_MODEL,
+    PACKAGE_ZOO_DIR,
+    bundled_models,
+    default_model_path,
+    export_run,
+    metadata,
+)
+
+SHIPPED = bundled_models(PACKAGE_ZOO_DIR)
+
+
+def test_the_default_r16_model_ships_with_the_package():
+    assert DEFAULT_MODEL in SHIPPED
+    assert default_model_path() == PACKAGE_ZOO_DIR / f"{DEFAULT_MODEL}.pt"
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_every_bundled_model_runs_and_matches_its_metadata(name):
+    model, config = load_model(SHIPPED[name])
+    meta = metadata(name, PACKAGE_ZOO_DIR)
+    ratio = parse_ratio(meta["reduction_ratio"])
+    assert model.reduction_ratio == ratio == config["reduction_ratio"]
+    assert count_parameters(model) == meta["parameters"]
+    assert meta["classes"] == config["classes"] and len(meta["classes"]) == 10
+    assert len(meta["history"]) == meta["epochs"]
+    assert meta["val_accuracy"] == pytest.approx(meta["history"][-1]["val_accuracy"])
+    for key in ("recipe", "data", "per_class", "training_seconds", "hardware", "versions", "seed"):
+        assert meta[key] is not None, key
+    stored = read_checkpoint(SHIPPED[name])["model_state"]
+    assert all(v.dtype == torch.float16 for v in stored.values() if v.is_floating_point())
+    probabilities = model(torch.randn(2, 3, 32, 32)).softmax(dim=1)
+    assert probabilities.shape == (2, 10) and torch.isfinite(probabilities).all()
+
+
+def test_bundled_weights_are_small():
+    total = sum(path.stat().st_size for path in SHIPPED.values())
+    assert total <= 25 * 1024 * 1024
+
+
+def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_path):
+    config = TrainConfig(
+        data=str(image_folder), reduction_ratio=8, epochs=1, batch_size=16, val_fraction=0.25
+    )
+    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    exported = export_run(tmp_path / "run", tmp_path / "zoo", hardware="test machine")
+    assert exported.name == "se-r8.pt"
+    original, _ = load_model(tmp_path / "run" / "checkpoint.pt")
+    half, _ = load_model(exported)
+    x = torch.randn(4, 3, 32, 32)
+    torch.testing.assert_close(half(x).softmax(1), original(x).softmax(1), atol=2e-2, rtol=0)
+    meta = metadata("se-r8", tmp_path / "zoo")
+    assert meta["parameters"] == count_parameters(original)
+    assert meta["hardware"] == "test machine" and meta["epochs"] == 1
+    assert exported.stat().st_size < (tmp_path / "run" / "checkpoint.pt").stat().st_size / 2
