@@ -19,11 +19,11 @@ from collections.abc import Callable
 import torch
 from torchvision import transforms
 
+from bench.reference_pipeline import TRAIN_TRANSFORM
 from seattn.augment import BatchAugment
+from seattn.images import CIFAR_MEAN as MEAN
+from seattn.images import CIFAR_STD as STD
 from seattn.model import SECNN
-
-MEAN = (0.4914, 0.4822, 0.4465)
-STD = (0.2023, 0.1994, 0.2010)
 
 
 def milliseconds(run: Callable[[], object], repeats: int, budget_s: float = 4.0) -> float:
@@ -50,16 +50,7 @@ def main() -> None:
     images = torch.randint(0, 256, (args.batch_size, 3, 32, 32), dtype=torch.uint8)
     pil_images = [transforms.functional.to_pil_image(image) for image in images]
 
-    reference = transforms.Compose(
-        [
-            transforms.RandomCrop(32, padding=4),
-            transforms.RandomHorizontalFlip(),
-            transforms.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.1),
-            transforms.RandomRotation(15),
-            transforms.ToTensor(),
-            transforms.Normalize(MEAN, STD),
-        ]
-    )
+    reference = TRAIN_TRANSFORM
     augment = BatchAugment()
     generator = torch.Generator().manual_seed(0)
     mean = torch.tensor(MEAN).view(1, 3, 1, 1)
