@@ -55,6 +55,10 @@ def read_checkpoint(path: Path | str) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        if "invalid load key" in str(error) or "Weights only load failed" not in str(error):
+            raise CheckpointError(
+                f"{path}: not a readable checkpoint (not a PyTorch file, or truncated)"
+            ) from None
         # weights_only refused a pickled object: code we will not run.
         found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
         what = f"({found.group(1)})" if found else "(not tensors or plain types)"

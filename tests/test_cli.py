@@ -200,6 +200,13 @@ def test_sweep_trains_every_ratio_and_seed(image_folder, tmp_path):
     ]
     assert all(Run(tmp_path / "sweeps" / n).state() == "completed" for n in names)
 
+    from seattn import compare
+
+    groups = compare.group_models(compare.read_runs(tmp_path / "sweeps"))
+    assert len(groups) == 1 and groups[0].ratios == [None, 8]
+    table = compare.variants_table(groups[0])
+    assert table["seeds"].tolist() == [2, 2] and table["best val accuracy std"].notna().all()
+
 
 def test_an_image_that_is_fine_predicts_even_when_large(trained_run, tmp_path):
     big = tmp_path / "big.jpg"
