@@ -1,4 +1,110 @@
+"""Home: what the dashboard shows and how channel attention works, in plain words."""
+
+from __future__ import annotations
+
 import streamlit as st
 
-st.title("home")
-st.info("This page is being built.")
+from pages import shared
+from seattn import explore, figures
+
+st.title("Channel attention, made visible")
+st.markdown(
+    "This dashboard looks inside a small image-recognition network, the kind that tells a cat "
+    "from a truck in tiny 32×32 photos (the CIFAR-10 collection). The network has a helper "
+    "called **Squeeze-and-Excitation (SE)**: after each stage it decides which of its "
+    "*channels*, its little pattern detectors, matter for the picture in front of it, and turns "
+    "the others down. Here you can watch it do that, picture by picture."
+)
+
+loaded = shared.current_model()
+pool = shared.example_pool(loaded.config if loaded else None)
+has_examples = not isinstance(pool, str)
+
+try_column, text_column = st.columns([1, 3], vertical_alignment="center")
+if try_column.button("Try it", type="primary", width="stretch"):
+    if has_examples:
+        shared.request_examples()
+    st.switch_page("pages/explore.py")
+if loaded is None:
+    text_column.markdown(
+        "No trained network is available yet: **Try it** explains how to add one (upload a "
+        "checkpoint, or train one on the **Train** page)."
+    )
+elif has_examples:
+    text_column.markdown(
+        f"Opens **Explore** with one example picture per class, run through "
+        f"**{loaded.label}**. You can also upload your own pictures there."
+    )
+else:
+    text_column.markdown(
+        f"Opens **Explore**, where you upload your own pictures and see what **{loaded.label}** "
+        "does with them."
+    )
+
+st.header("What channel attention does")
+st.markdown(
+    "Inside the network, every stage turns the picture into a stack of **feature maps**, one per "
+    "channel. Each channel responds to one kind of pattern, such as an edge, a colour or a "
+    "texture, and its map is bright where that pattern appears. An SE block then works in three "
+    "steps:"
+)
+st.plotly_chart(
+    figures.se_schematic(explore.toy_se_example()),
+    key="home_schematic",
+    config={"displayModeBar": False, "staticPlot": True},
+)
+squeeze, excite, scale = st.columns(3)
+squeeze.markdown(
+    "**1 · Squeeze.** Each map is summed up in one number, its average brightness: "
+    "*how much of this pattern is in the picture overall?*"
+)
+excite.markdown(
+    "**2 · Excitation.** A tiny network reads all those numbers together and gives every channel "
+    "a **weight between 0 and 1**: *given everything I see, how useful is this channel here?*"
+)
+scale.markdown(
+    "**3 · Scale.** Every map is multiplied by its weight. Near 1 the channel passes through "
+    "unchanged, near 0 it is almost switched off. The next stage sees the re-weighted maps."
+)
+st.markdown(
+    "The *reduction ratio* **r** is how much the tiny network squeezes its inner layer: r=16 "
+    "means 16 times fewer neurons than channels. A larger r is cheaper but coarser. The network "
+    "*without* SE is the baseline every SE version is compared with."
+)
+
+st.header("How to read the Explore page")
+st.markdown(
+    "- **Prediction**: the five classes the network finds most likely, with their "
+    "probabilities.\n"
+    "- **Channel weights** (one bar per channel): tall bars are channels the SE block keeps for "
+    "this picture, short bars are channels it turns down. Orange marks the channels shown "
+    "below. Hover a bar for the channel number and its exact weight.\n"
+    "- **Summary numbers**: the average weight, how spread out the weights are, and "
+    "*evenness* (1.0 means every channel is treated alike; lower means SE picks favourites).\n"
+    "- **Feature maps before and after SE**: each small square is one channel's map of your "
+    "picture; bright means a strong response. Both grids use the same colours, so a channel SE "
+    "turned down looks darker *after*. The pattern never changes, only its strength: that is "
+    "all SE does.\n"
+    "- **Several pictures**: a grid of pictures × channels shows which channels wake up for "
+    "which picture; a cat and a truck usually light up different columns."
+)
+
+st.header("The pages")
+st.page_link(
+    "pages/explore.py",
+    label="Explore: your pictures, inside the network",
+    icon=":material/biotech:",
+)
+st.page_link(
+    "pages/train.py",
+    label="Train: teach a network yourself and watch it learn",
+    icon=":material/model_training:",
+)
+st.page_link(
+    "pages/compare.py",
+    label="Compare: how the reduction ratio changes things",
+    icon=":material/compare_arrows:",
+)
+st.caption(
+    "Choose which trained network to look inside in the sidebar; the choice applies to every page."
+)

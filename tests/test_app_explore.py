@@ -1,0 +1,233 @@
+"""AppTest tests of the Explore and Home pages and the sidebar model picker.
+
+The app runs in-process against a temporary zoo folder (SEATTN_ZOO_DIR) holding a network trained
+for one epoch on the generated images, so nothing depends on the shipped models.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from seattn import explore
+from seattn.checkpoints import load_model, save_checkpoint
+from seattn.model import SECNN
+from seattn.train import TrainConfig, train
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
+EXPLORE = "pages/explore.py"
+MODEL_KEY = "seattn_model_key"
+
+
+@pytest.fixture(scope="module")
+def trained_checkpoint(image_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("app-explore")
+    config = TrainConfig(
+        data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
+    )
+    train(config, root / "run", threads=1, data_dir=root / "data")
+    return root / "run" / "checkpoint.pt"
+
+
+@pytest.fixture
+def zoo_folder(trained_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A zoo with the trained r=4 network as the default model and a network without SE."""
+    folder = tmp_path / "zoo"
+    folder.mkdir()
+    shutil.copy(trained_checkpoint, folder / "se-r16.pt")
+    classes = load_model(trained_checkpoint)[1]["classes"]
+    baseline = SECNN(reduction_ratio=None, num_classes=len(classes))
+    save_checkpoint(
+        folder / "no-se.pt",
+        {
+            "config": {"reduction_ratio": None, "classes": classes},
+            "model_state": baseline.state_dict(),
+        },
+    )
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(folder))
+    monkeypatch.delenv("SEATTN_DATA", raising=False)
+    return folder
+
+
+def explore_app() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page(EXPLORE)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def encode(image: Image.Image, file_format: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, file_format, **options)
+    return buffer.getvalue()
+
+
+def charts(block: object) -> list[dict]:
+    """The plotly specs drawn inside an AppTest block, in order."""
+    return [json.loads(chart.proto.spec) for chart in block.get("plotly_chart")]
+
+
+def expected_prediction(checkpoint: Path, image: Image.Image) -> str:
+    model, config = load_model(checkpoint)
+    analysis = explore.analyse(model, config["classes"], [image], ["x"])
+    return analysis.top_k(1)[0][0][0]
+
+
+def test_without_any_model_the_page_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "empty-zoo"))
+    monkeypatch.delenv("SEATTN_DATA", raising=False)
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    assert not app.exception
+    assert "No model yet" in app.sidebar.info[0].value
+    app.switch_page(EXPLORE)
+    app.run()
+    assert not app.exception
+    warning = app.warning[0].value
+    assert "upload a checkpoint" in warning and "train one" in warning
+    assert not app.get("plotly_chart")
+
+
+def test_uploads_show_the_prediction_and_the_charts_of_every_block(
+    zoo_folder: Path, image_folder: Path
+) -> None:
+    real = Image.open(image_folder / "stripes" / "0000.png").convert("RGB")
+    photo = Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 200, 3), np.uint8))
+    app = explore_app()
+    assert f"{st.get_option('server.maxUploadSize')} MB" in app.caption[0].value
+    app.file_uploader(key="explore_uploads").set_value(
+        [
+            ("stripes.png", encode(real, "PNG"), "image/png"),
+            ("photo.jpg", encode(photo, "JPEG"), "image/jpeg"),
+        ]
+    ).run()
+    assert not app.exception and not app.error
+
+    predicted = expected_prediction(zoo_folder / "se-r16.pt", real)
+    assert app.subheader[1].value.startswith(f"stripes.png: the network says **{predicted}**")
+    assert len(app.tabs) == 3
+    for tab in app.tabs:
+        specs = charts(tab)
+        # Weight bars, the before/after grid, and (two images) the images x channels matrix.
+        assert len(specs) == 3
+        assert [t["type"] for t in specs[1]["data"]] == ["heatmap", "heatmap"]
+        assert len(specs[2]["data"][0]["y"]) == 2
+    assert len(app.get("plotly_chart")) == 1 + 3 * 3  # and the prediction
+    assert len(app.get("download_button")) == 2
+
+    # Display options: all channels, with what SE removed, and a zoom into one channel.
+    app.session_state["explore_channels"] = "all"
+    app.toggle(key="explore_difference").set_value(True).run()
+    grid = charts(app.tabs[0])[1]
+    assert [a["text"] for a in grid["layout"]["annotations"]][2].startswith("<b>Removed")
+    app.selectbox(key="explore_zoom_block1").set_value(5).run()
+    assert not app.exception
+    assert len(charts(app.tabs[0])) == 4
+
+
+def test_each_bad_file_gets_one_error_and_the_good_ones_are_still_shown(zoo_folder: Path) -> None:
+    good = Image.new("RGB", (40, 30), "orange")
+    frames = [Image.new("RGB", (32, 32), colour) for colour in ("red", "green", "blue")]
+    animated = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    bomb = encode(Image.new("1", (8000, 6000)), "PNG")  # 48 megapixels in a few kilobytes
+    app = explore_app()
+    app.file_uploader(key="explore_uploads").set_value(
+        [
+            ("good.png", encode(good, "PNG"), "image/png"),
+            ("notes.png", b"this is not an image", "image/png"),
+            ("empty.png", b"", "image/png"),
+            ("cut.png", encode(good, "PNG")[:60], "image/png"),
+            ("bomb.png", bomb, "image/png"),
+            ("moving.gif", animated, "image/gif"),
+        ]
+    ).run()
+    assert not app.exception
+    errors = [error.value for error in app.error]
+    assert len(errors) == 4
+    for name in ("notes.png", "empty.png", "cut.png", "bomb.png"):
+        assert sum(name in error for error in errors) == 1
+    assert "megapixel" in next(e for e in errors if "bomb.png" in e)
+    names = app.selectbox(key="explore_image").options
+    assert names == ["good.png", "moving.gif"]
+    app.selectbox(key="explore_image").set_value(1).run()
+    assert "first of 3 frames" in app.info[0].value
+
+
+def test_dataset_examples_one_per_class_and_another_one(
+    zoo_folder: Path, image_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = explore_app()
+    app.toggle(key="explore_examples").set_value(True).run()
+    assert "SEATTN_DATA is not set" in app.info[0].value
+
+    monkeypatch.setenv("SEATTN_DATA", str(image_folder))
+    app.run()
+    assert not app.exception and not app.error
+    picked = app.selectbox(key="explore_image").options
+    assert [name.split(" · ")[0] for name in picked] == ["circle", "square", "stripes"]
+    prediction = charts(app.main)[0]
+    assert any(label.endswith("✓") for label in prediction["data"][0]["y"])  # the true class
+    app.button(key="explore_another").click().run()
+    assert app.selectbox(key="explore_image").options != picked
+
+
+def test_a_model_without_se_still_predicts_and_says_why_nothing_else(zoo_folder: Path) -> None:
+    app = explore_app()
+    # AppTest (Streamlit 1.67) drops the entry script's sidebar from the element tree after
+    # switch_page(), though the browser shows it; the picker's state is set directly instead.
+    app.session_state[MODEL_KEY] = "bundled:no-se"
+    app.run()
+    image = encode(Image.new("RGB", (32, 32), "navy"), "PNG")
+    app.file_uploader(key="explore_uploads").set_value(("navy.png", image, "image/png")).run()
+    assert not app.exception
+    assert "has no SE blocks" in app.info[0].value
+    assert len(app.get("plotly_chart")) == 1 and not app.tabs
+
+
+def test_home_try_it_opens_explore_with_examples(
+    zoo_folder: Path, image_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEATTN_DATA", str(image_folder))
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    assert not app.exception
+    assert len(app.get("plotly_chart")) == 1  # the squeeze-excitation-scale illustration
+    app.button[0].click().run()
+    assert not app.exception
+    assert app.title[0].value == "Explore"
+    assert app.toggle(key="explore_examples").value is True
+    assert len(app.selectbox(key="explore_image").options) == 3
+
+
+def test_checkpoint_upload_in_the_sidebar_is_vetted_then_selected(
+    zoo_folder: Path, trained_checkpoint: Path
+) -> None:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    # With a pages/ folder AppTest runs the page file alone from the second run on, under other
+    # widget ids than the first run's: interact from the second run's tree.
+    app.run()
+    uploader = app.file_uploader(key="seattn_checkpoint_upload")
+    uploader.set_value(("junk.pt", b"not a checkpoint at all", "application/octet-stream")).run()
+    assert not app.exception
+    assert app.sidebar.error[0].value.startswith("Not used: junk.pt")
+
+    data = trained_checkpoint.read_bytes()
+    uploader = app.file_uploader(key="seattn_checkpoint_upload")
+    uploader.set_value(("mine.pt", data, "application/octet-stream")).run()
+    assert not app.exception and not app.sidebar.error
+    picker = app.selectbox(key=MODEL_KEY)
+    assert picker.value.startswith("upload:")
+    assert "mine.pt (uploaded, SE r=4)" in picker.format_func(picker.value)

@@ -1,0 +1,181 @@
+"""Tests for seattn.catalog: what a user can pick, and the vetting of uploaded checkpoints."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from seattn import catalog, zoo
+from seattn.checkpoints import CheckpointError, save_checkpoint
+from seattn.model import SECNN
+from seattn.runs import Run
+from seattn.train import TrainConfig, train
+
+CLASSES = ["circle", "square", "stripes"]
+
+
+@pytest.fixture(scope="module")
+def trained_run(image_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real completed run folder, made once by the trainer on the generated images."""
+    root = tmp_path_factory.mktemp("catalog-runs")
+    config = TrainConfig(
+        data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
+    )
+    train(config, root / "r4-run", threads=1, data_dir=root.parent / "catalog-data")
+    return root / "r4-run"
+
+
+def write_checkpoint(path: Path, ratio: int | None) -> Path:
+    model = SECNN(reduction_ratio=ratio, num_classes=len(CLASSES))
+    config = {"reduction_ratio": ratio, "classes": CLASSES}
+    save_checkpoint(path, {"config": config, "epoch": 1, "model_state": model.state_dict()})
+    return path
+
+
+def checkpoint_bytes(ratio: int | None) -> bytes:
+    model = SECNN(reduction_ratio=ratio, num_classes=len(CLASSES))
+    buffer = io.BytesIO()
+    payload = {
+        "format": "seattn.checkpoint",
+        "format_version": 1,
+        "config": {"reduction_ratio": ratio, "classes": CLASSES},
+        "model_state": model.state_dict(),
+    }
+    torch.save(payload, buffer)
+    return buffer.getvalue()
+
+
+# -- bundled models ---------------------------------------------------------------------------
+
+
+def test_bundled_entries_put_the_default_first_and_read_metadata(tmp_path: Path) -> None:
+    write_checkpoint(tmp_path / "no-se.pt", None)
+    write_checkpoint(tmp_path / "se-r4.pt", 4)
+    write_checkpoint(tmp_path / f"{zoo.DEFAULT_MODEL}.pt", 16)
+    meta = {"reduction_ratio": 16, "epochs": 30, "val_accuracy": 0.8612}
+    (tmp_path / f"{zoo.DEFAULT_MODEL}.json").write_text(json.dumps(meta))
+    (tmp_path / "se-r4.json").write_text("{not json")
+
+    entries = catalog.bundled_entries(tmp_path)
+    assert [e.path.stem for e in entries] == [zoo.DEFAULT_MODEL, "no-se", "se-r4"]
+    first = entries[0]
+    assert first.key == f"bundled:{zoo.DEFAULT_MODEL}" and first.source == catalog.BUNDLED
+    assert first.label == f"{zoo.DEFAULT_MODEL} (bundled) · val 86.1%"
+    assert first.details == "SE r=16, 30 epochs, validation accuracy 86.1%"
+    assert entries[2].label == "se-r4 (bundled)"  # unreadable metadata: the weights still count
+
+
+def test_zoo_folder_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path))
+    write_checkpoint(tmp_path / "se-r8.pt", 8)
+    assert [e.path for e in catalog.list_models()] == [tmp_path / "se-r8.pt"]
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+def test_completed_runs_are_offered_and_unfinished_ones_are_not(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "runs"
+    shutil.copytree(trained_run, root / "done")
+    shutil.copytree(trained_run, root / "stopped")
+    status = Run(root / "stopped").read_status()
+    Run(root / "stopped").write_status({**status, "state": "stopped"})
+    shutil.copytree(trained_run, root / "no-checkpoint")
+    (root / "no-checkpoint" / "checkpoint.pt").unlink()
+
+    entries = catalog.run_entries(root)
+    assert [e.key for e in entries] == ["run:done"]
+    (entry,) = entries
+    assert entry.source == catalog.RUN and entry.path == root / "done" / "checkpoint.pt"
+    assert entry.label.startswith("done (run, SE r=4) · val ")
+    assert "1 epoch," in entry.details and "trained on" in entry.details
+
+
+def test_list_models_is_bundled_then_runs_and_default_prefers_r16(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    zoo_folder = tmp_path / "zoo"
+    runs_root = trained_run.parent
+    assert catalog.list_models(zoo_folder, tmp_path / "nothing") == []
+    assert catalog.default_entry([]) is None
+
+    only_runs = catalog.list_models(zoo_folder, runs_root)
+    assert catalog.default_entry(only_runs).source == catalog.RUN
+
+    write_checkpoint(zoo_folder / "no-se.pt", None)
+    with_zoo = catalog.list_models(zoo_folder, runs_root)
+    assert [e.source for e in with_zoo] == [catalog.BUNDLED, catalog.RUN]
+    assert catalog.default_entry(with_zoo).path.stem == "no-se"
+
+    write_checkpoint(zoo_folder / f"{zoo.DEFAULT_MODEL}.pt", 16)
+    assert catalog.default_entry(catalog.list_models(zoo_folder, runs_root)).path.stem == (
+        zoo.DEFAULT_MODEL
+    )
+
+
+# -- uploads ----------------------------------------------------------------------------------
+
+
+def test_an_uploaded_checkpoint_is_vetted_kept_once_and_named(tmp_path: Path) -> None:
+    data = checkpoint_bytes(8)
+    entry = catalog.save_upload(data, "mine.pt", tmp_path)
+    assert entry.source == catalog.UPLOAD and entry.path.parent == tmp_path
+    assert entry.label == "mine.pt (uploaded, SE r=8)"
+    again = catalog.save_upload(data, "renamed.pt", tmp_path)
+    assert again.key == entry.key and again.path == entry.path
+    assert [p.name for p in tmp_path.iterdir()] == [entry.path.name]
+
+
+def test_a_run_checkpoint_can_be_uploaded(trained_run: Path, tmp_path: Path) -> None:
+    data = (trained_run / "checkpoint.pt").read_bytes()
+    assert "SE r=4" in catalog.save_upload(data, "checkpoint.pt", tmp_path).label
+
+
+class Evil:
+    def __reduce__(self) -> tuple:
+        return (print, ("this must never run",))
+
+
+def pickled(obj: object) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        # seattn.checkpoints reads any unpickling failure as "refused", garbage included.
+        (b"definitely not a checkpoint", "refused|not a readable checkpoint"),
+        (checkpoint_bytes(4)[:5000], "not a readable checkpoint"),
+        (pickled({"weights": torch.zeros(3)}), "not a seattn checkpoint"),
+        (pickled({"format": "seattn.checkpoint", "format_version": 1, "x": Evil()}), "refused"),
+    ],
+    ids=["empty", "garbage", "truncated", "foreign", "pickled-code"],
+)
+def test_bad_uploads_are_refused_naming_the_users_file(
+    data: bytes, reason: str, tmp_path: Path
+) -> None:
+    with pytest.raises(CheckpointError, match=reason) as raised:
+        catalog.save_upload(data, "upload.pt", tmp_path)
+    message = str(raised.value)
+    assert message.startswith("upload.pt") and str(tmp_path) not in message
+    assert list(tmp_path.iterdir()) == []  # nothing refused is kept
+
+
+def test_an_upload_of_another_architecture_is_refused(tmp_path: Path) -> None:
+    data = bytearray(checkpoint_bytes(4))
+    payload = torch.load(io.BytesIO(bytes(data)), weights_only=True)
+    payload["config"]["reduction_ratio"] = 8  # weights of r=4 claimed to be r=8
+    with pytest.raises(CheckpointError, match="do not fit the r=8 architecture"):
+        catalog.save_upload(pickled(payload), "wrong.pt", tmp_path)

@@ -1,0 +1,138 @@
+"""Tests for seattn.figures: each builder returns a valid Figure showing exactly its data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from seattn import explore, figures
+
+
+def assert_valid(figure: go.Figure) -> None:
+    """Rebuilding from the dict runs plotly's full validation of every property."""
+    assert isinstance(figure, go.Figure)
+    go.Figure(figure.to_dict())
+
+
+def test_prediction_bars_most_probable_first_with_the_true_class_marked() -> None:
+    top = [("cat", 0.7), ("dog", 0.2), ("car", 0.1)]
+    figure = figures.prediction_bars(top, true_class="dog")
+    assert_valid(figure)
+    (bars,) = figure.data
+    assert list(bars.y) == ["cat", "dog ✓", "car"]
+    np.testing.assert_allclose(bars.x, [0.7, 0.2, 0.1], rtol=1e-6)
+    assert list(bars.text) == ["70.0%", "20.0%", "10.0%"]
+    assert bars.marker.color[0] == figures.HIGHLIGHT
+    assert figure.layout.yaxis.autorange == "reversed"
+
+
+def test_channel_weight_bars_sorted_by_weight_with_highlight_and_hover() -> None:
+    weights = np.array([0.1, 0.8, 0.5, 0.95, 0.3], dtype=np.float32)
+    figure = figures.channel_weight_bars(weights, highlight=[3, 1], highlight_label="2 strongest")
+    assert_valid(figure)
+    marked, others = figure.data
+    assert marked.name == "2 strongest" and list(marked.x) == ["3", "1"]
+    assert list(others.x) == ["2", "4", "0"]
+    assert list(figure.layout.xaxis.categoryarray) == ["3", "1", "2", "4", "0"]
+    assert list(marked.customdata) == [3, 1]
+    assert "channel %{customdata}" in marked.hovertemplate and "%{y:.4f}" in marked.hovertemplate
+    assert figure.layout.shapes[0].y0 == pytest.approx(weights.mean())
+
+
+def test_channel_weight_bars_in_channel_order_default_highlight() -> None:
+    weights = np.linspace(0, 1, 12, dtype=np.float32)
+    figure = figures.channel_weight_bars(weights, order="channel")
+    assert list(figure.layout.xaxis.categoryarray) == [str(i) for i in range(12)]
+    assert sorted(int(c) for c in figure.data[0].x) == list(range(4, 12))  # the 8 strongest
+
+
+def test_channel_weight_bars_hide_crowded_tick_labels() -> None:
+    figure = figures.channel_weight_bars(np.full(128, 0.5, dtype=np.float32))
+    assert figure.layout.xaxis.showticklabels is False
+
+
+def grid(count: int, difference: bool = False) -> explore.FeatureMapPanels:
+    rng = np.random.default_rng(0)
+    before = rng.random((count, 8, 8), dtype=np.float32)
+    weights = rng.random(count, dtype=np.float32)
+    channels = explore.choose_channels(weights, "all", 0)
+    return explore.feature_map_panels(
+        before, before * weights[:, None, None], channels, show_difference=difference
+    )
+
+
+@pytest.mark.parametrize("difference", [False, True])
+def test_feature_map_grid_is_one_heatmap_per_panel_on_one_colour_scale(difference: bool) -> None:
+    panels = grid(128, difference)
+    figure = figures.feature_map_grid(panels)
+    assert_valid(figure)
+    assert len(figure.data) == len(panels.tiles) == (3 if difference else 2)
+    assert all(trace.type == "heatmap" for trace in figure.data)
+    assert {trace.coloraxis for trace in figure.data} == {"coloraxis"}
+    assert figure.layout.coloraxis.cmax == pytest.approx(panels.zmax)
+    assert [trace.xaxis for trace in figure.data] == ["x", "x2", "x3"][: len(figure.data)]
+    first = figure.data[0]
+    np.testing.assert_array_equal(first.customdata, panels.owner.astype(np.uint8))
+    assert first.hoverongaps is False and "channel %{customdata}" in first.hovertemplate
+    assert [a.text for a in figure.layout.annotations] == [f"<b>{t}</b>" for t in panels.titles]
+
+
+def test_feature_map_grid_sends_compact_typed_arrays() -> None:
+    figure = figures.feature_map_grid(grid(128))
+    spec = json.loads(pio.to_json(figure, validate=False))
+    assert spec["data"][0]["z"]["dtype"] == "f4"  # base64 float32, not decimal text
+    assert spec["data"][0]["customdata"]["dtype"] == "u1"
+    # 2 panels of ~10,500 cells at 4 + 1 bytes, base64 with plotly's escaped "/": ~190 kB.
+    # The same values as decimal text would be several times larger.
+    as_text = go.Figure(figure)
+    as_text.data[0].z = figure.data[0].z.astype(float).tolist()
+    assert figures.payload_bytes([figure]) < 250_000
+    assert figures.payload_bytes([figure]) < figures.payload_bytes([as_text]) * 0.75
+
+
+def test_channel_zoom_shows_one_channel_before_and_after() -> None:
+    before = np.arange(16, dtype=np.float32).reshape(4, 4)
+    figure = figures.channel_zoom(before, before * 0.25, channel=7, weight=0.25)
+    assert_valid(figure)
+    assert len(figure.data) == 2
+    np.testing.assert_array_equal(figure.data[1].z, before * 0.25)
+    assert figure.layout.coloraxis.cmax == pytest.approx(15.0)
+    assert "Channel 7" in figure.layout.annotations[0].text
+    assert "0.250" in figure.layout.annotations[1].text
+
+
+def test_excitation_matrix_is_images_by_channels() -> None:
+    weights = np.random.default_rng(0).random((3, 64), dtype=np.float32)
+    figure = figures.excitation_matrix(weights, ["a", "b", "c"])
+    assert_valid(figure)
+    (heatmap,) = figure.data
+    assert heatmap.z.shape == (3, 64) and list(heatmap.y) == ["a", "b", "c"]
+    assert (heatmap.zmin, heatmap.zmax) == (0, 1)
+
+
+def test_se_schematic_draws_maps_squeeze_weights_and_scaled_maps() -> None:
+    toy = explore.toy_se_example()
+    figure = figures.se_schematic(toy)
+    assert_valid(figure)
+    types = [trace.type for trace in figure.data]
+    assert types == ["heatmap", "bar", "bar", "heatmap"]
+    np.testing.assert_allclose(figure.data[2].x, toy.weights)
+    # The bars sit beside their maps: bar centres are the tile centres.
+    height = toy.before.shape[1]
+    centres = figure.data[1].y
+    assert centres[1] - centres[0] == height + 2
+
+
+def test_payload_bytes_counts_json() -> None:
+    empty = go.Figure()
+    assert figures.payload_bytes([empty, empty]) == 2 * len(empty.to_json().encode())
+
+
+def test_assert_valid_catches_what_the_builders_skip_checking() -> None:
+    # The builders assemble figures without plotly's validation (for speed); this is the check.
+    with pytest.raises(ValueError, match="colour"):
+        assert_valid(figures._figure([{"type": "bar", "colour": "red"}], {}))
