@@ -1,4 +1,350 @@
+"""Compare: SE reduction ratios side by side, and sweeps that train them.
+
+Thin on purpose: seattn.compare reads the runs and bundled models, groups them and computes every
+number; seattn.compare_figures draws; this page reads widgets and shows what they return. Sweeps
+go through the Train page's job queue (seattn.jobs), so they train in the background.
+"""
+
+from __future__ import annotations
+
 import streamlit as st
 
-st.title("compare")
-st.info("This page is being built.")
+from pages import shared
+from seattn import compare, compare_figures, jobs, zoo
+from seattn.data import CIFAR10, DataError, ImageSet, default_data_spec
+from seattn.model import ratio_label
+from seattn.settings import runs_root
+
+PLOT_CONFIG = {"displaylogo": False}
+IMAGE_COUNTS = (100, 250, 500, 1000, 2000, 5000)
+DEFAULT_IMAGE_COUNT = 1000
+TRAIN_PAGE = "pages/train.py"
+PERCENT = ("best val accuracy", "final val accuracy")
+
+root = runs_root()
+
+
+# -- cached work (keyed by what makes the result change) ----------------------------------------
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the validation images…")
+def validation_set(group_key: str, data_setting: str, _group: compare.ComparisonGroup):
+    """The group's validation images, or the sentence saying why there are none."""
+    # data_setting (SEATTN_DATA) is only part of the key: it is one of the places looked at.
+    try:
+        return compare.validation_images(_group)
+    except DataError as error:
+        return str(error)
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring the attention of every model…")
+def measurement(
+    group_key: str, stamp: tuple, images: int, _group: compare.ComparisonGroup, _val: ImageSet
+) -> compare.ExcitationMeasurement:
+    # stamp (checkpoints and their modification times) is only part of the key.
+    return compare.measure_excitation(_group, _val, max_images=images, load=shared.load_model)
+
+
+# -- the sweep form ---------------------------------------------------------------------------
+
+
+def data_choices() -> dict[str, str]:
+    """Labels of the data radio -> data spec ('' = the folder typed below)."""
+    default = default_data_spec()
+    choices = {"CIFAR-10": CIFAR10, "An image folder": ""}
+    if default.strip().lower() != CIFAR10:
+        choices = {f"Configured default ({default})": default, **choices}
+    return choices
+
+
+def sweep_form(expanded: bool) -> None:
+    with (
+        st.expander("Train a sweep of ratios", expanded=expanded, icon=":material/tune:"),
+        st.form("compare_sweep", border=False),
+    ):
+        st.caption(
+            "One training run per ratio and seed, all with the same recipe, so they land in one "
+            "group below. They train in the background, a few at a time (one per core), and "
+            "appear here as they complete; follow them on the Train page."
+        )
+        choices = data_choices()
+        left, right = st.columns(2)
+        data_label = left.radio("Data", list(choices), key="compare_data")
+        folder = left.text_input(
+            "Image folder",
+            key="compare_folder",
+            placeholder="/path/to/images (one sub-folder per class)",
+            help="Used when 'An image folder' is chosen.",
+        )
+        ratios = right.multiselect(
+            "Reduction ratios",
+            list(compare.DEFAULT_SWEEP_RATIOS),
+            default=list(compare.DEFAULT_SWEEP_RATIOS),
+            format_func=ratio_label,
+            key="compare_ratios",
+            help="'no SE' is the same network without SE blocks: the baseline.",
+        )
+        seeds_text = right.text_input(
+            "Seeds",
+            "0",
+            key="compare_seeds",
+            help="Comma-separated, or a range like 0-2. More seeds give error bars.",
+        )
+        augment = right.checkbox("Augment the training images", value=True, key="compare_aug")
+        cols = st.columns(4)
+        epochs = cols[0].number_input("Epochs", 1, 500, 10, key="compare_epochs")
+        batch_size = cols[1].number_input("Batch size", 1, 1024, 128, key="compare_batch")
+        lr = cols[2].number_input(
+            "Learning rate", 1e-5, 1.0, 1e-3, step=1e-4, format="%.4f", key="compare_lr"
+        )
+        limit = cols[3].number_input(
+            "Images (0 = all)", 0, None, 0, key="compare_limit", help="Train on a subset, to try."
+        )
+        if not st.form_submit_button(
+            "Start the sweep", type="primary", icon=":material/play_arrow:"
+        ):
+            return
+    data = choices[data_label] or folder.strip()
+    if not data:
+        st.error("Type the path of an image folder, or choose CIFAR-10.")
+        return
+    try:
+        seeds = compare.parse_seeds(seeds_text)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    base = jobs.JobSpec(
+        data=data,
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        lr=float(lr),
+        augment=augment,
+        limit=int(limit) or None,
+    )
+    try:
+        plan = compare.plan_sweep(base, ratios, seeds, root)
+    except jobs.JobError as error:
+        st.error(str(error))
+        return
+    outcome = compare.launch_sweep(plan, root)
+    (st.warning if outcome.refused else st.success)(outcome.summary())
+    for name, reason in outcome.refused:
+        st.error(f"{name}: {reason}")
+
+
+# -- the comparison ---------------------------------------------------------------------------
+
+
+def pending_note() -> None:
+    pending = compare.pending_runs(root)
+    if not pending:
+        return
+    note, refresh = st.columns([5, 1], vertical_alignment="center")
+    note.info(
+        f"{len(pending)} run(s) still queued or training. They join the comparison when they "
+        "complete; the Train page shows their progress."
+    )
+    if refresh.button("Refresh", icon=":material/refresh:", key="compare_refresh"):
+        st.rerun()
+
+
+def choose_group(groups: list[compare.ComparisonGroup]) -> compare.ComparisonGroup:
+    st.subheader("What is compared with what", anchor=False)
+    st.markdown(
+        "Models are compared only with models trained **on the same images with the same "
+        "recipe** (epochs, batch size, learning rate, augmentation). Each such set is a group; "
+        "pick one to compare its ratios."
+        if len(groups) > 1
+        else "All models here were trained on the same images with the same recipe."
+    )
+    st.dataframe(compare.groups_table(groups), hide_index=True, key="compare_groups")
+    # Keyed by the group's identity, not its position: a new group appearing keeps the choice.
+    by_key = {group.key: group for group in groups}
+    chosen = st.selectbox(
+        "Group",
+        list(by_key),
+        format_func=lambda key: f"{by_key[key].label} ({len(by_key[key].models)} models)",
+        key="compare_group",
+    )
+    group = by_key.get(chosen, groups[0])
+    if group.left_out:
+        with st.expander(f"{len(group.left_out)} model(s) left out of this group's statistics"):
+            for model, reason in group.left_out:
+                st.markdown(f"- **{model.name}** ({model.source}): {reason}")
+    return group
+
+
+def table_tab(group: compare.ComparisonGroup) -> None:
+    table = compare.variants_table(group)
+    percent = {
+        column: st.column_config.NumberColumn(format="percent")
+        for column in (*PERCENT, *(f"{c} std" for c in PERCENT))
+    }
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="compare_table",
+        # The ratio as a number is for the CSV; on screen the variant's name says it.
+        column_order=[column for column in table.columns if column != "reduction ratio"],
+        column_config={
+            **percent,
+            "final val loss": st.column_config.NumberColumn(format="%.4f"),
+            "final val loss std": st.column_config.NumberColumn(format="%.4f"),
+            "training seconds": st.column_config.NumberColumn(format="%.0f"),
+            "training seconds std": st.column_config.NumberColumn(format="%.0f"),
+            "images per second": st.column_config.NumberColumn(format="%.0f"),
+            "images per second std": st.column_config.NumberColumn(format="%.0f"),
+            "checkpoint MB": st.column_config.NumberColumn(format="%.2f"),
+            "parameters": st.column_config.NumberColumn(format="localized"),
+            "SE parameters": st.column_config.NumberColumn(format="localized"),
+            "FLOPs per image": st.column_config.NumberColumn(format="localized"),
+            "SE FLOPs per image": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    st.caption(
+        "One row per ratio; accuracy, loss, time and speed are the mean over its seeds, and "
+        "'std' their standard deviation (empty with one seed). SE width: the hidden units of "
+        "each block's SE bottleneck (channels ÷ r, at least 1). FLOPs are counted by "
+        "torch.utils.flop_counter for one 32×32 image: convolutions and matrix multiplies only. "
+        "A run's checkpoint also holds the optimiser state; a bundled model's holds float16 "
+        "weights only, so checkpoint sizes compare within a source."
+    )
+    st.download_button(
+        "Download the table (CSV)",
+        compare.table_csv(table),
+        file_name="seattn-ratio-comparison.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="compare_csv",
+    )
+    with st.expander("Every model behind the table"):
+        st.dataframe(
+            compare.models_table(group),
+            hide_index=True,
+            key="compare_models",
+            column_config={c: st.column_config.NumberColumn(format="percent") for c in PERCENT},
+        )
+
+
+def charts_tab(group: compare.ComparisonGroup) -> None:
+    table = compare.variants_table(group)
+    st.plotly_chart(
+        compare_figures.accuracy_vs_ratio(table), key="compare_accuracy", config=PLOT_CONFIG
+    )
+    st.plotly_chart(
+        compare_figures.parameters_vs_ratio(table), key="compare_parameters", config=PLOT_CONFIG
+    )
+    st.plotly_chart(
+        compare_figures.learning_curves_figure(compare.learning_curves(group)),
+        key="compare_curves",
+        config=PLOT_CONFIG,
+    )
+
+
+def image_count(total: int) -> int:
+    options = [n for n in IMAGE_COUNTS if n < total] + [total]
+    if len(options) == 1:
+        return total
+    default = min(options, key=lambda n: abs(n - DEFAULT_IMAGE_COUNT))
+    return st.select_slider(
+        "Validation images to measure on", options, value=default, key="compare_images"
+    )
+
+
+def attention_tab(group: compare.ComparisonGroup, images: ImageSet) -> None:
+    st.markdown(
+        "Every SE block gives each channel a weight between 0 and 1. Here they are summarised "
+        "over validation images, per block: the **mean** weight, their **spread**, and their "
+        "**evenness** (1.0 when all channels are weighted alike; lower when a block singles "
+        "channels out). Error bars: standard deviation over seeds."
+    )
+    count = image_count(len(images))
+    result = measurement(group.key, compare.weights_stamp(group), count, group, images)
+    st.plotly_chart(
+        compare_figures.excitation_statistics_figure(result.summary),
+        key="compare_attention",
+        config=PLOT_CONFIG,
+    )
+    st.markdown(
+        f"**How alike are the ratios' attention patterns?** Linear CKA over the {result.images} "
+        "images: 1.0 when two ratios treat the same images alike (whatever order their channels "
+        "are in), near 0 when unrelated."
+    )
+    st.plotly_chart(
+        compare_figures.similarity_figure(result.similarity, value_name="CKA", zmin=0.0),
+        key="compare_cka",
+        config=PLOT_CONFIG,
+    )
+    with st.expander("The numbers, per model and block"):
+        st.dataframe(result.statistics, hide_index=True, key="compare_statistics")
+
+
+def one_image_tab(group: compare.ComparisonGroup, images: ImageSet) -> None:
+    index = 0
+    if len(images) > 1:
+        index = st.slider("Validation image", 0, len(images) - 1, 0, key="compare_image")
+    seen = compare.image_excitation(group, images.images[index], load=shared.load_model)
+    picture, predictions = st.columns([1, 2])
+    picture.image(
+        compare.image_for_display(images, index), caption=compare.image_caption(images, index)
+    )
+    predictions.dataframe(
+        seen.predictions,
+        hide_index=True,
+        key="compare_predictions",
+        column_config={"probability": st.column_config.NumberColumn(format="percent")},
+    )
+    st.plotly_chart(
+        compare_figures.image_excitation_figure(seen.vectors),
+        key="compare_image_weights",
+        config=PLOT_CONFIG,
+    )
+    st.markdown(
+        "**Correlation between ratios, for this image.** Every ratio gives one weight per "
+        "channel (C of them, whatever its hidden width), so the vectors are compared entry by "
+        "entry (Pearson r). Channel numbers only mean the same feature as far as training kept "
+        "them alike: models of one seed start block 1 from the same filters, deeper blocks not, "
+        "so a low value there can mean a different channel order rather than different "
+        "attention. The CKA on the Attention tab does not depend on channel order."
+    )
+    st.plotly_chart(
+        compare_figures.similarity_figure(seen.correlation),
+        key="compare_image_correlation",
+        config=PLOT_CONFIG,
+    )
+
+
+# -- the page ---------------------------------------------------------------------------------
+
+st.title("Compare")
+st.caption(
+    "How much does the SE reduction ratio matter? Each ratio r gives each SE block a bottleneck "
+    "of channels ÷ r hidden units: a small r is a bigger, costlier block. Here the ratios are "
+    "set side by side: accuracy, cost, learning curves and what their attention looks like."
+)
+
+groups = compare.group_models(compare.collect(root, zoo.zoo_dir()))
+sweep_form(expanded=not groups)
+pending_note()
+if not groups:
+    st.info(
+        "Nothing to compare yet: no bundled models and no completed runs. Start a sweep above, "
+        "or train runs on the Train page; they appear here when they complete."
+    )
+    st.stop()
+
+group = choose_group(groups)
+table, charts, attention, one_image = st.tabs(
+    ["Table", "Charts", "Attention", "One image, every ratio"]
+)
+with table:
+    table_tab(group)
+with charts:
+    charts_tab(group)
+validation = validation_set(group.key, default_data_spec(), group)
+for tab, draw in ((attention, attention_tab), (one_image, one_image_tab)):
+    with tab:
+        if isinstance(validation, str):
+            st.info(validation)
+        else:
+            draw(group, validation)

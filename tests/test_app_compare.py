@@ -1,0 +1,144 @@
+"""The Compare page through Streamlit's AppTest, on small runs made by the real trainer.
+
+The runs and the zoo come from tests.test_compare.comparison_store (trained once per session);
+SEATTN_RUNS_DIR and SEATTN_ZOO_DIR point the page at them, so no shipped model is ever read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seattn import jobs
+from seattn.checkpoints import load_model
+from seattn.model import count_parameters, count_se_parameters
+from seattn.runs import Run
+from seattn.sweep import sweep_run_name
+from tests.test_compare import comparison_store
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, image_folder) -> dict[str, Path]:
+    return comparison_store(tmp_path_factory.getbasetemp(), image_folder)
+
+
+@pytest.fixture
+def page(store, monkeypatch) -> AppTest:
+    monkeypatch.setenv("SEATTN_RUNS_DIR", str(store["runs"]))
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(store["zoo"]))
+    monkeypatch.setenv("SEATTN_DATA_DIR", str(store["data"]))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    assert frames, f"no table with a {column!r} column"
+    return frames[0]
+
+
+def texts(at: AppTest) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "info", "success", "warning", "error"):
+        parts += [str(element.value) for element in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def test_the_table_shows_the_runs_metrics_and_the_models_parameter_counts(page, store):
+    table = frame_with(page, "SE parameters").set_index("variant")
+    assert table.index.tolist() == ["no SE", "r=4", "r=8"]
+    for ratio in (None, 8):
+        run = Run(store["runs"] / sweep_run_name(ratio, 0, 1))
+        metrics = run.read_metrics()
+        model, _ = load_model(run.checkpoint_path)
+        row = table.loc["no SE" if ratio is None else f"r={ratio}"]
+        assert row["seeds"] == 1
+        assert row["best val accuracy"] == pytest.approx(metrics["val_accuracy"].max())
+        assert row["final val accuracy"] == pytest.approx(metrics["val_accuracy"].iloc[-1])
+        assert row["final val loss"] == pytest.approx(metrics["val_loss"].iloc[-1])
+        assert row["training seconds"] == pytest.approx(metrics["epoch_seconds"].sum())
+        assert row["images per second"] == pytest.approx(metrics["images_per_second"].mean())
+        assert row["parameters"] == count_parameters(model)
+        assert row["SE parameters"] == count_se_parameters(model)
+    # r=4: the run (seed 0), the bundled model (seed 1) and its metrics-only seed 2.
+    r4 = table.loc["r=4"]
+    assert r4["seeds"] == 3 and r4["seed list"] == "0, 1, 2"
+    models = frame_with(page, "source")
+    accuracies = models.loc[models["variant"] == "r=4", "best val accuracy"]
+    assert r4["best val accuracy"] == pytest.approx(accuracies.mean())
+    assert r4["best val accuracy std"] == pytest.approx(accuracies.std())
+    assert [b.label for b in page.get("download_button")] == ["Download the table (CSV)"]
+
+
+def test_runs_on_other_data_are_a_group_of_their_own(page, store):
+    groups = frame_with(page, "fingerprint")
+    assert groups["models"].tolist() == [5, 1]
+    assert len(set(groups["fingerprint"])) == 2
+    page.selectbox(key="compare_group").select_index(1).run()
+    assert not page.exception, page.exception
+    table = frame_with(page, "SE parameters")
+    assert table["variant"].tolist() == ["r=4"] and table["seeds"].tolist() == [1]
+    metrics = Run(store["runs"] / "other-data-r4").read_metrics()
+    assert table["best val accuracy"].iloc[0] == pytest.approx(metrics["val_accuracy"].max())
+
+
+def test_attention_and_one_image_views_are_drawn(page):
+    charts = page.get("plotly_chart")
+    # Accuracy, parameters, curves; attention statistics, CKA; one image's weights, correlation.
+    assert len(charts) == 7
+    statistics = frame_with(page, "entropy")
+    assert set(statistics["variant"]) == {"r=4", "r=8"}
+    predictions = frame_with(page, "prediction")
+    assert predictions["variant"].tolist() == ["no SE", "r=4", "r=8"]
+    page.slider(key="compare_image").set_value(3).run()
+    assert not page.exception, page.exception
+    assert "(C of them, whatever its hidden width)" in texts(page)
+
+
+def test_a_sweep_is_queued_through_the_job_queue(page, monkeypatch, image_folder):
+    started = []
+
+    def fake_start(spec, *, root, name, max_jobs=None):
+        started.append((name, spec.reduction_ratio, spec.seed, spec.epochs, spec.data))
+        return Run(Path(root) / name)
+
+    monkeypatch.setattr(jobs, "start", fake_start)
+    page.radio(key="compare_data").set_value("An image folder")
+    page.text_input(key="compare_folder").set_value(str(image_folder))
+    page.multiselect(key="compare_ratios").set_value([None, 16])
+    page.text_input(key="compare_seeds").set_value("0-1")
+    page.number_input(key="compare_epochs").set_value(2)
+    page.button[0].click().run()
+    assert not page.exception, page.exception
+    assert sorted(started) == sorted(
+        (sweep_run_name(ratio, seed, 2), ratio, seed, 2, str(image_folder.resolve()))
+        for ratio in (None, 16)
+        for seed in (0, 1)
+    )
+    assert "Sweep: started 4." in texts(page)
+
+
+def test_bad_seeds_are_refused_with_a_reason(page, monkeypatch):
+    monkeypatch.setattr(jobs, "start", lambda *a, **k: pytest.fail("nothing may start"))
+    page.text_input(key="compare_seeds").set_value("one")
+    page.button[0].click().run()
+    assert [e.value for e in page.error] == [
+        "seeds must be whole numbers like 0, 1, 2 or 0-2; got 'one'"
+    ]
+
+
+def test_with_nothing_to_compare_the_page_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEATTN_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "zoo"))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Nothing to compare yet" in texts(at)
+    assert [e.label for e in at.expander] == ["Train a sweep of ratios"]
