@@ -15,6 +15,8 @@ from seattn.data import CIFAR10, DataError, ImageSet, default_data_spec
 from seattn.model import ratio_label
 from seattn.settings import runs_root
 
+shared.run_through_dashboard()
+
 PLOT_CONFIG = {"displaylogo": False}
 IMAGE_COUNTS = (100, 250, 500, 1000, 2000, 5000)
 DEFAULT_IMAGE_COUNT = 1000

@@ -16,6 +16,8 @@ from pages import shared
 from seattn import explore, figures
 from seattn.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_image
 
+shared.run_through_dashboard()
+
 EXAMPLES_KEY = "explore_examples"
 SEED_KEY = "explore_example_seed"
 DECODED_KEY = "explore_prepared"  # upload id / example path -> PreparedImage | error message

@@ -7,6 +7,8 @@ import streamlit as st
 from pages import shared
 from seattn import explore, figures
 
+shared.run_through_dashboard()
+
 st.title("Channel attention, made visible")
 st.markdown(
     "This dashboard looks inside a small image-recognition network, the kind that tells a cat "

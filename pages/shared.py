@@ -10,6 +10,8 @@ The API, kept small on purpose:
     upload_limit_mb()     the configured per-file upload limit, to state it on a page
     example_pool()        held-out dataset images for examples (or the reason there are none)
     request_examples()    ask Explore to open with dataset examples (the Home page's "Try it")
+    show_in_explore(path) open Explore with the model stored at ``path`` picked (Train's button)
+    run_through_dashboard()  every page calls it first: dashboard.py must run before the page
 
 A cached model is shared by every session and thread: it is in eval mode, its parameters do not
 require grad, and callers only run it under ``seattn.probe.probe`` (inference mode, no hooks).
@@ -37,6 +39,10 @@ _CURRENT = "seattn_current_model"  # the LoadedModel of this run, set by model_p
 _FAILED = "seattn_model_failed"  # the error text when the picked model could not be opened
 _PICKED_THIS_RUN = "seattn_picker_ran"  # set while sidebar() wraps the page of this run
 EXAMPLES_REQUESTED = "seattn_explore_examples_requested"
+# A model another page asked the picker to show; applied before the picker is drawn, because a
+# widget's value cannot change once it is drawn in the same run.
+_PENDING_MODEL = "seattn_pending_model_key"
+EXPLORE_PAGE = "pages/explore.py"
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,9 @@ def model_picker() -> LoadedModel | None:
                 "it appears here when it finishes."
             )
         else:
+            pending = st.session_state.pop(_PENDING_MODEL, None)
+            if pending in by_key:
+                st.session_state[MODEL_KEY] = pending
             if st.session_state.get(MODEL_KEY) not in by_key:
                 # First visit, or the chosen run was deleted: fall back to the default model.
                 st.session_state[MODEL_KEY] = catalog.default_entry(entries).key
@@ -244,3 +253,37 @@ def request_examples() -> None:
     """Open the Explore page with dataset examples loaded (when there are any)."""
     st.session_state[EXAMPLES_REQUESTED] = True
     st.switch_page("pages/explore.py")
+
+
+def show_in_explore(checkpoint: Path) -> None:
+    """Open Explore with the model stored at ``checkpoint`` chosen in the shared picker."""
+    wanted = Path(checkpoint).resolve()
+    for entry in catalog.list_models():
+        if entry.path.resolve() == wanted:
+            st.session_state[_PENDING_MODEL] = entry.key
+            break
+    st.switch_page(EXPLORE_PAGE)
+
+
+def run_through_dashboard() -> None:
+    """Send this session through dashboard.py (page config, sidebar, navigation) if it skipped it.
+
+    The pages live in a folder named pages/, so until some session has run dashboard.py's
+    st.navigation, Streamlit treats that folder the old way and runs a deep-linked page (say
+    /train on a freshly started server) on its own, without the entry point. st.navigation ends
+    that mode by clearing this flag; clearing it here and rerunning does the same at once, and
+    the rerun lands on the page that was asked for, now inside the dashboard.
+    """
+    from streamlit import config
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # AppTest rebuilds that flag on every run, so a rerun there would only repeat itself (and
+    # drop the click being tested); pages cope with running alone (current_model() draws the
+    # picker itself), which is what AppTest then exercises.
+    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+if __name__ == "__main__":  # opened as a page of its own: route it through the dashboard
+    run_through_dashboard()

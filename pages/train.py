@@ -1,4 +1,342 @@
+"""Train: start a training run in the background, watch it live, stop, resume or delete it.
+
+Training runs in a process of its own (seattn.jobs); this page only writes requests and reads the
+run folders, refreshing every REFRESH_SECONDS while some run is queued or running.
+"""
+
+from __future__ import annotations
+
+import time
+
 import streamlit as st
 
-st.title("train")
-st.info("This page is being built.")
+from pages import shared
+from seattn import jobs, monitor, train_figures
+from seattn.data import CIFAR10, default_data_spec
+from seattn.runs import (
+    COMPLETED,
+    FAILED,
+    INTERRUPTED,
+    QUEUED,
+    RESUMABLE_STATES,
+    RUNNING,
+    Run,
+    list_runs,
+)
+from seattn.settings import runs_root
+
+shared.run_through_dashboard()
+
+REFRESH_SECONDS = 1.5
+FLASH_SECONDS = 8.0
+RATIO_CHOICES = [None, 2, 4, 8, 16, 32]
+STATE_BADGES = {
+    RUNNING: ("running", "blue", ":material/progress_activity:"),
+    QUEUED: ("queued", "gray", ":material/schedule:"),
+    COMPLETED: ("completed", "green", ":material/check_circle:"),
+    "stopped": ("stopped", "orange", ":material/pause_circle:"),
+    FAILED: ("failed", "red", ":material/error:"),
+    INTERRUPTED: ("interrupted", "orange", ":material/link_off:"),
+}
+
+root = runs_root()
+
+
+def ratio_label(ratio: int | None) -> str:
+    return "No SE (baseline)" if ratio is None else f"SE, reduction ratio {ratio}"
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """Show ``message`` on the reruns that follow an action (including the one that switches the
+    refresh timer on or off, which would swallow a message shown only once)."""
+    st.session_state["train_flash"] = (time.monotonic() + FLASH_SECONDS, kind, message)
+
+
+def show_flash() -> None:
+    until, kind, message = st.session_state.get("train_flash", (0.0, None, None))
+    if message and time.monotonic() < until:
+        getattr(st, kind)(message)
+
+
+def data_choices() -> dict[str, str]:
+    """Labels of the data radio -> data spec ('' = the folder typed below)."""
+    default = default_data_spec()
+    choices = {"CIFAR-10": CIFAR10, "An image folder": ""}
+    if default.strip().lower() != CIFAR10:
+        choices = {f"Configured default ({default})": default, **choices}
+    return choices
+
+
+def start_form(expanded: bool) -> None:
+    with (
+        st.expander("Start a training run", expanded=expanded, icon=":material/play_arrow:"),
+        st.form("train_start", border=False),
+    ):
+        choices = data_choices()
+        left, right = st.columns(2)
+        data_label = left.radio("Data", list(choices), key="train_data")
+        folder = left.text_input(
+            "Image folder",
+            key="train_folder",
+            placeholder="/path/to/images (one sub-folder per class)",
+            help="Used when 'An image folder' is chosen. A train/ and test/ inside are used as "
+            "the split; otherwise 10% is held out for validation.",
+        )
+        ratio = right.selectbox(
+            "Model",
+            RATIO_CHOICES,
+            index=RATIO_CHOICES.index(16),
+            format_func=ratio_label,
+            key="train_ratio",
+            help="The reduction ratio r sets the SE bottleneck: channels / r hidden units.",
+        )
+        augment = right.checkbox("Augment the training images", value=True, key="train_augment")
+        cols = st.columns(5)
+        epochs = cols[0].number_input("Epochs", 1, 500, 10, key="train_epochs")
+        batch_size = cols[1].number_input("Batch size", 1, 1024, 128, key="train_batch")
+        lr = cols[2].number_input(
+            "Learning rate", 1e-5, 1.0, 1e-3, step=1e-4, format="%.4f", key="train_lr"
+        )
+        seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
+        limit = cols[4].number_input(
+            "Images (0 = all)", 0, None, 0, key="train_limit", help="Train on a subset, to try."
+        )
+        name = st.text_input(
+            "Run name (optional)", key="train_name", placeholder="made from the date and settings"
+        )
+        if not st.form_submit_button(
+            "Start training", type="primary", icon=":material/play_arrow:"
+        ):
+            return
+    spec = jobs.JobSpec(
+        data=choices[data_label] or folder.strip(),
+        reduction_ratio=ratio,
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        lr=float(lr),
+        seed=int(seed),
+        augment=augment,
+        limit=int(limit) or None,
+    )
+    if not spec.data:
+        st.error("Type the path of an image folder, or choose CIFAR-10.")
+        return
+    try:
+        run = jobs.start(spec, root=root, name=name.strip() or None)
+    except jobs.JobError as error:
+        st.error(str(error))
+        return
+    st.session_state["train_pick"] = run.name  # show the new run
+    position = jobs.queue_position(run)
+    if position:
+        flash(f"Queued {run.name}: it starts when a core is free (position {position}).", "info")
+    else:
+        flash(f"Started {run.name}. It keeps training if you close this tab.")
+
+
+def runs_overview(table) -> None:
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_order=[c for c in table.columns if c != "path"],
+        column_config={
+            "run": st.column_config.TextColumn(width="medium"),
+            "epochs": st.column_config.TextColumn(width="small"),
+            "progress": st.column_config.ProgressColumn(
+                "done", min_value=0, max_value=1, width="small"
+            ),
+            "best val accuracy": st.column_config.NumberColumn(format="percent"),
+            "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
+    )
+
+
+def pick_run(names: list[str]) -> str:
+    # The choice survives refreshes and new runs appearing; a deleted run falls back to the newest.
+    if st.session_state.get("train_pick") not in names:
+        st.session_state.pop("train_pick", None)
+    return st.selectbox("Run", names, key="train_pick")
+
+
+def state_badge(state: str) -> None:
+    label, colour, icon = STATE_BADGES.get(state, (state, "gray", None))
+    st.badge(label, color=colour, icon=icon)
+
+
+def progress_panel(snapshot: monitor.RunSnapshot, progress: monitor.Progress) -> None:
+    within, overall = monitor.progress_lines(progress)
+    if progress.state in (RUNNING, QUEUED):
+        st.progress(progress.epoch_fraction, text=within)
+    st.progress(progress.overall_fraction, text=overall)
+    best = monitor.best_epoch(snapshot.metrics)
+    cols = st.columns(4)
+    cols[0].metric("Epochs done", f"{progress.epochs_done} / {progress.epochs}")
+    cols[1].metric(
+        "Images per second",
+        f"{progress.images_per_second:,.0f}" if progress.images_per_second else "—",
+    )
+    cols[2].metric("Time left", monitor.format_duration(progress.seconds_left))
+    cols[3].metric(
+        "Best validation accuracy",
+        f"{best['val_accuracy']:.1%}" if best else "—",
+        help=f"epoch {best['epoch']:.0f}" if best else None,
+    )
+
+
+def state_messages(run: Run, snapshot: monitor.RunSnapshot, progress: monitor.Progress) -> None:
+    if progress.state == QUEUED:
+        st.info(
+            f"Waiting for a free core: number {jobs.queue_position(run)} in the queue "
+            f"(at most {jobs.default_max_jobs()} runs train at once)."
+        )
+    elif progress.state == FAILED:
+        st.error(f"Training failed: {monitor.failure_text(snapshot) or 'see the log below'}")
+        st.code(snapshot.log_tail or "(the log is empty)", language=None)
+    elif progress.state == INTERRUPTED:
+        st.warning(
+            "This run's process is gone (killed, or the machine restarted): its heartbeat "
+            f"stopped. Resume continues from the last complete epoch ({progress.epochs_done})."
+        )
+
+
+def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
+    state = snapshot.state
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    if state in (RUNNING, QUEUED) and row.button(
+        "Stop",
+        icon=":material/stop:",
+        key="train_stop",
+        help="Stops at the next batch; the last complete epoch is kept.",
+    ):
+        act(jobs.stop, run, f"Asked {run.name} to stop.")
+    if state in RESUMABLE_STATES and row.button(
+        "Resume",
+        icon=":material/play_arrow:",
+        key="train_resume",
+        type="primary",
+        help="Continues from the last complete epoch, with the same settings.",
+    ):
+        act(jobs.resume, run, f"Resuming {run.name}.")
+    if row.button(
+        "Open in Explore",
+        icon=":material/biotech:",
+        key="train_explore",
+        disabled=not snapshot.has_checkpoint,
+        help="Look inside this run's model (its last complete epoch).",
+    ):
+        shared.show_in_explore(run.checkpoint_path)
+    if state != RUNNING:
+        row.button(
+            "Delete…",
+            icon=":material/delete:",
+            key="train_del",
+            on_click=st.session_state.update,
+            kwargs={"train_confirm_delete": run.name},
+        )
+    if state == COMPLETED:
+        trained = int(snapshot.status.get("epochs") or 1)
+        more = row.number_input(
+            "Train until epoch",
+            min_value=trained + 1,
+            value=trained + 5,
+            key=f"train_more_{run.name}",
+            width=160,
+        )
+        if row.button("Train further", key="train_further", icon=":material/add:"):
+            act(lambda r: jobs.resume(r, epochs=int(more)), run, f"Training {run.name} further.")
+    if st.session_state.get("train_confirm_delete") == run.name:
+        st.warning(f"Delete {run.name}, its checkpoint, curves and log? This cannot be undone.")
+        confirm = st.container(horizontal=True)
+        if confirm.button("Yes, delete", type="primary", key="train_del_yes"):
+            st.session_state.pop("train_confirm_delete")
+            act(jobs.delete, run, f"Deleted {run.name}.")
+        confirm.button(
+            "Cancel",
+            key="train_del_no",
+            on_click=st.session_state.pop,
+            args=("train_confirm_delete", None),
+        )
+
+
+def act(action, run: Run, message: str) -> None:
+    """Run a jobs action; a full rerun then switches the live refresh on or off to match."""
+    try:
+        action(run)
+    except jobs.JobError as error:
+        flash(str(error), "error")
+    else:
+        flash(message)
+    st.rerun()
+
+
+def curves_tab(figures: train_figures.LiveFigures) -> None:
+    st.plotly_chart(figures.curves, key="train_curves")
+    st.plotly_chart(figures.learning_rate, key="train_lr_chart")
+
+
+def attention_tab(snapshot: monitor.RunSnapshot, figures: train_figures.LiveFigures) -> None:
+    if figures.channels is None or figures.histograms is None:
+        if snapshot.config and snapshot.config.get("reduction_ratio") is None:
+            st.info("This model has no SE blocks, so there is no channel attention to show.")
+        else:
+            st.info("The attention maps appear when the first epoch is done.")
+        return
+    st.markdown(
+        "Each SE block gives every channel a weight between 0 and 1. After each epoch the "
+        "trainer measures these weights on the same validation images, so each column below is "
+        "one moment of training. **First chart**: the mean weight of every channel (rows, "
+        "highest latest weight on top). **Second chart**: how all weights are spread between 0 "
+        "and 1. A narrow band near 0.5 means the block treats channels alike; a band that widens "
+        "means it has learnt to favour some channels and mute others."
+    )
+    st.plotly_chart(figures.channels, key="train_channels")
+    st.plotly_chart(figures.histograms, key="train_hists")
+
+
+def run_detail(run: Run) -> None:
+    snapshot = monitor.read_snapshot(run)
+    progress = monitor.live_progress(snapshot)
+    title, badge = st.columns([5, 1], vertical_alignment="center")
+    title.subheader(run.name, anchor=False)
+    with badge:
+        state_badge(snapshot.state)
+    state_messages(run, snapshot, progress)
+    progress_panel(snapshot, progress)
+    actions(run, snapshot)
+    curves, attention, log, settings = st.tabs(["Curves", "Attention", "Log", "Settings"])
+    figures = train_figures.live_figures(snapshot)
+    with curves:
+        curves_tab(figures)
+    with attention:
+        attention_tab(snapshot, figures)
+    with log:
+        st.code(snapshot.log_tail or "(the log is empty)", language=None)
+    with settings:
+        st.json(snapshot.config or jobs.job_spec(run).to_dict(), expanded=1)
+
+
+def live_section(polling: bool) -> None:
+    """The runs table and the chosen run; re-drawn every REFRESH_SECONDS while polling."""
+    jobs.schedule(root)  # whoever polls moves the queue on
+    table = jobs.runs_table(root)
+    if table.empty:
+        st.info("No runs yet. Start one above: it trains in the background while you watch.")
+    else:
+        st.subheader("Runs", anchor=False)
+        runs_overview(table)
+        chosen = pick_run(table["run"].tolist())
+        run_detail(Run(root / chosen))
+    if jobs.has_active_jobs(root) != polling:
+        st.rerun()  # switch the timer on or off: polling stops when nothing runs
+
+
+st.title("Train")
+st.caption(
+    "Train the small CIFAR-10 network with or without Squeeze-and-Excitation and watch its "
+    "channel attention form, epoch by epoch. Training runs in a background process: it keeps "
+    "going when you close the tab, and every open dashboard sees it."
+)
+start_form(expanded=not list_runs(root))
+show_flash()
+is_polling = jobs.has_active_jobs(root)
+st.fragment(live_section, run_every=REFRESH_SECONDS if is_polling else None)(is_polling)

@@ -64,17 +64,24 @@ def _bundled_entry(path: Path) -> ModelEntry:
 
 
 def run_entries(root: Path | None = None) -> list[ModelEntry]:
-    """Every completed run with a checkpoint, newest first."""
+    """Every run with a checkpoint (its last complete epoch), newest first.
+
+    Completed runs are what most people pick; a stopped or still running one is offered too,
+    labelled with its state, so the Train page can open any run's model in Explore.
+    """
     root = settings.runs_root() if root is None else Path(root)
     entries = []
     for run in list_runs(root):
-        if run.state() != COMPLETED or not run.checkpoint_path.is_file():
+        if not run.checkpoint_path.is_file():
             continue
+        state = run.state()
         config = run.read_config()
         last = run.read_status().get("last_epoch") or {}
         accuracy = _percent(last.get("val_accuracy"))
         ratio = _ratio_text(config)
         label = f"{run.name} (run" + (f", {ratio}" if ratio else "") + ")"
+        if state != COMPLETED:
+            label += f" [{state}]"
         if accuracy:
             label += f" · val {accuracy}"
         data = (config.get("data_description") or {}).get("name") or config.get("data", "")

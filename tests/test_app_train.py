@@ -1,0 +1,337 @@
+"""The Train page through Streamlit's AppTest, with real background jobs on generated images.
+
+Every test has its own runs root (conftest); on the way out the jobs of that root are stopped,
+and only launchers recorded in it are ever killed.
+"""
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import streamlit
+from streamlit.testing.v1 import AppTest
+
+from seattn import jobs
+from seattn.runs import (
+    COMPLETED,
+    FAILED,
+    INTERRUPTED,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+    Run,
+    list_runs,
+)
+from seattn.settings import runs_root
+from seattn.train import TrainConfig, train
+
+PROJECT = Path(__file__).resolve().parent.parent
+PAGE = str(PROJECT / "pages" / "train.py")
+WAIT_SECONDS = 90.0
+
+
+@pytest.fixture
+def root():
+    root = runs_root().resolve()
+    yield root
+    jobs.request_stop_all(root)
+    if not jobs.wait_until_idle(root, timeout=30):
+        for run in list_runs(root):
+            for pid in launched_by(run):  # only launchers of this test's own run folders
+                os.killpg(pid, signal.SIGKILL)
+
+
+def launched_by(run: Run) -> list[int]:
+    """Pids of launcher processes whose command line names this run folder."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if b"seattn.jobs" in argv and str(run.path).encode() in argv:
+            pids.append(int(entry.name))
+    return pids
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def texts(at: AppTest) -> str:
+    """Every message, caption and code block on the page, as one string."""
+    parts = []
+    for kind in ("markdown", "caption", "info", "success", "warning", "error", "code"):
+        parts += [str(element.value) for element in getattr(at, kind)]
+    parts += [f"{m.label}: {m.value}" for m in at.metric]
+    parts += [p.proto.text for p in at.get("progress")]
+    return "\n".join(parts)
+
+
+def shown_state(at: AppTest) -> str | None:
+    badges = [m.value for m in at.markdown if "-badge[" in str(m.value)]
+    return badges[0].split(" ", 1)[1].rstrip("]") if badges else None
+
+
+def poll(at: AppTest, until, timeout: float = WAIT_SECONDS, what: str = "the page"):
+    """Rerun the page (as its timer would) until ``until(at)`` holds; every text seen returned."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        seen.append(texts(at))
+        if until(at):
+            return seen
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}; last page:\n{seen[-1] if seen else ''}")
+
+
+def fill_form(at: AppTest, folder: Path, *, epochs: int, name: str | None = None) -> None:
+    at.radio(key="train_data").set_value("An image folder")
+    at.text_input(key="train_folder").input(str(folder))
+    at.selectbox(key="train_ratio").set_value(4)
+    at.number_input(key="train_epochs").set_value(epochs)
+    at.number_input(key="train_batch").set_value(16)
+    if name:
+        at.text_input(key="train_name").input(name)
+
+
+def start_through_page(at: AppTest, folder: Path, **form) -> None:
+    fill_form(at, folder, **form)
+    button(at, "Start training").click()
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_empty_page_invites_a_first_run(root):
+    at = open_page()
+    assert at.title[0].value == "Train"
+    assert "No runs yet" in texts(at)
+    assert at.expander[0].proto.expanded
+
+
+def test_a_tiny_job_shows_progress_completes_and_shows_its_curves(root, image_folder):
+    at = open_page()
+    start_through_page(at, image_folder, epochs=3)
+    assert "Started" in texts(at) and "keeps training if you close this tab" in texts(at)
+    assert shown_state(at) == RUNNING
+    seen = poll(at, lambda at: shown_state(at) in (COMPLETED, FAILED), what="completion")
+    assert shown_state(at) == COMPLETED, texts(at)
+    running_views = [text for text in seen[:-1] if "of 3 epochs done" in text]
+    assert running_views, "no progress was shown while the job ran"
+    assert "3 of 3 epochs done" in texts(at) and "Epochs done: 3 / 3" in texts(at)
+    charts = {chart.key: chart.proto.spec for chart in at.get("plotly_chart")}
+    assert '"name":"validation"' in charts["train_curves"]
+    assert '"type":"heatmap"' in charts["train_channels"]
+    assert '"type":"heatmap"' in charts["train_hists"]
+    table = at.dataframe[0].value
+    assert table["state"].tolist() == [COMPLETED] and table["epochs"].tolist() == ["3/3"]
+
+
+def test_stop_and_resume_through_the_page(root, image_folder):
+    at = open_page()
+    start_through_page(at, image_folder, epochs=300)
+    poll(
+        at,
+        lambda at: "Epochs done: 1 / 300" in texts(at) or "Epochs done: 2 / 300" in texts(at),
+        what="the first epoch",
+    )
+    button(at, "Stop").click()
+    at.run()
+    assert "Asked" in texts(at)
+    poll(at, lambda at: shown_state(at) == STOPPED, what="the stop")
+    run = list_runs(root)[0]
+    done = len(run.read_metrics())
+    assert run.state() == STOPPED and done >= 1
+    button(at, "Resume").click()
+    at.run()
+    assert "Resuming" in texts(at)
+    poll(
+        at,
+        lambda at: f"resumed from the checkpoint of epoch {done}" in texts(at),
+        what="the resumed job's log",
+    )
+    assert run.state() == RUNNING
+    button(at, "Stop").click()
+    at.run()
+    poll(at, lambda at: shown_state(at) == STOPPED, what="the second stop")
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_an_interrupted_run_shows_as_interrupted_and_resumes(root, image_folder, tmp_path):
+    run_dir = root / "killed"
+    config = TrainConfig(data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16)
+    train(config, run_dir, threads=1, data_dir=tmp_path / "data")
+    run = Run(run_dir)
+    status = run.read_status()
+    status.update(state=RUNNING, pid=dead_pid(), heartbeat=time.time() - 3600, phase="training")
+    run.write_status(status)
+
+    at = open_page()
+    assert shown_state(at) == INTERRUPTED
+    assert "process is gone" in texts(at) and "last complete epoch (1)" in texts(at)
+    button(at, "Resume").click()
+    at.run()
+    poll(at, lambda at: shown_state(at) in (COMPLETED, FAILED), what="the resumed run")
+    assert shown_state(at) == COMPLETED, texts(at)
+    assert "resumed from the checkpoint of epoch 1" in run.log_path.read_text()
+
+
+def fake_run(root: Path, name: str, status: dict, log: str = "") -> Run:
+    run = Run(root / name)
+    run.write_config({"data": "cifar10", "reduction_ratio": 8, "epochs": 5, "batch_size": 128})
+    run.write_status({"created": time.time(), "epochs": 5, **status})
+    if log:
+        run.log_path.write_text(log)
+    return run
+
+
+def test_a_failed_run_shows_its_error_and_the_end_of_its_log(root):
+    log = "\n".join(f"line {i}" for i in range(40)) + "\nDataError: the folder has no images\n"
+    fake_run(root, "broken", {"state": FAILED, "error": "DataError: no images"}, log)
+    at = open_page()
+    assert shown_state(at) == FAILED
+    assert any("Training failed: DataError: no images" in e.value for e in at.error)
+    tail = at.code[0].value
+    assert "the folder has no images" in tail and "line 39" in tail and "line 5\n" not in tail
+
+
+def test_queued_runs_wait_their_turn_and_can_be_cancelled(root, monkeypatch):
+    monkeypatch.setenv(jobs.MAX_JOBS_ENV, "1")
+    sleeper = subprocess.Popen(["sleep", "60"])  # stands in for a trainer holding the one slot
+    try:
+        fake_run(
+            root,
+            "busy",
+            {
+                "state": RUNNING,
+                "pid": sleeper.pid,
+                "host": os.uname()[1],
+                "heartbeat": time.time(),
+                "phase": "training",
+            },
+        )
+        fake_run(root, "waiting", {"state": QUEUED, "queued_at": time.time()})
+        at = open_page()
+        at.selectbox(key="train_pick").set_value("waiting").run()
+        assert shown_state(at) == QUEUED
+        assert "number 1 in the queue" in texts(at) and "at most 1 runs" in texts(at)
+        button(at, "Stop").click()
+        at.run()
+        assert Run(root / "waiting").state() == STOPPED and shown_state(at) == STOPPED
+        assert [b.label for b in at.button if b.label == "Resume"] == ["Resume"]
+    finally:
+        Run(root / "busy").write_status({"state": STOPPED})
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_delete_asks_first(root):
+    run = fake_run(root, "old", {"state": COMPLETED, "phase": "completed"})
+    at = open_page()
+    button(at, "Delete…").click()
+    at.run()
+    assert any("cannot be undone" in w.value for w in at.warning) and run.path.exists()
+    button(at, "Cancel").click()
+    at.run()
+    assert not at.warning and run.path.exists()
+    button(at, "Delete…").click()
+    at.run()
+    button(at, "Yes, delete").click()
+    at.run()
+    assert not run.path.exists()
+    assert "Deleted old" in texts(at) and "No runs yet" in texts(at)
+
+
+def test_polling_runs_only_while_a_job_is_active(root, monkeypatch):
+    intervals = []
+    real_fragment = streamlit.fragment
+
+    def spy(func=None, *, run_every=None, **kwargs):
+        intervals.append(run_every)
+        return real_fragment(func, run_every=run_every, **kwargs)
+
+    monkeypatch.setattr(streamlit, "fragment", spy)
+    run = fake_run(root, "done", {"state": COMPLETED})
+    open_page()
+    assert intervals[-1] is None
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        run.write_status(
+            {
+                "state": RUNNING,
+                "pid": sleeper.pid,
+                "host": os.uname()[1],
+                "heartbeat": time.time(),
+                "epochs": 5,
+            }
+        )
+        open_page()
+        assert 1 <= intervals[-1] <= 2
+    finally:
+        run.write_status({"state": STOPPED})
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_two_sessions_pressing_start_at_once_get_one_run(root, image_folder):
+    sessions = [open_page(), open_page()]
+    for at in sessions:
+        fill_form(at, image_folder, epochs=300)
+        button(at, "Start training")  # exists
+    barrier = threading.Barrier(2)
+
+    def press(at):
+        barrier.wait()
+        button(at, "Start training").click()
+        at.run()
+
+    threads = [threading.Thread(target=press, args=(at,)) for at in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    messages = [texts(at) for at in sessions]
+    assert sum("Started" in m for m in messages) == 1, messages
+    assert (
+        sum(
+            "already running" in m or "already queued" in m or "exists already" in m
+            for m in messages
+        )
+        == 1
+    ), messages
+    runs = list_runs(root)
+    assert len(runs) == 1
+    assert len(launched_by(runs[0])) == 1
+
+
+def test_open_in_explore_hands_the_checkpoint_to_the_explore_page(root, image_folder, tmp_path):
+    config = TrainConfig(data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16)
+    train(config, root / "trained", threads=1, data_dir=tmp_path / "data")
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=60)
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    button(at, "Open in Explore").click()
+    at.run()
+    assert not [b for b in at.button if b.label == "Open in Explore"]  # we left the Train page
+    assert at.session_state["seattn_model_key"] == "run:trained"  # the picker shows this run
+    assert at.title[0].value == "Explore"
