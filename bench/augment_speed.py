@@ -12,30 +12,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
-from collections.abc import Callable
 
 import torch
 from torchvision import transforms
 
 from bench.reference_pipeline import TRAIN_TRANSFORM
+from bench.timing import median_ms
 from seattn.augment import BatchAugment
 from seattn.images import CIFAR_MEAN as MEAN
 from seattn.images import CIFAR_STD as STD
 from seattn.model import SECNN
 
-
-def milliseconds(run: Callable[[], object], repeats: int, budget_s: float = 4.0) -> float:
-    """Median wall time of up to ``repeats`` calls after one warm-up call; stops early once
-    ``budget_s`` is spent, so a busy machine cannot stretch the benchmark past half a minute."""
-    run()
-    times: list[float] = []
-    while len(times) < repeats and sum(times) < budget_s:
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+# Per measurement, so a busy machine cannot stretch the benchmark past half a minute.
+BUDGET_S = 4.0
 
 
 def main() -> None:
@@ -71,9 +60,9 @@ def main() -> None:
         model.zero_grad(set_to_none=True)
         torch.nn.functional.cross_entropy(model(inputs), labels).backward()
 
-    batched_ms = milliseconds(batched, args.repeats * 2)
-    per_image_ms = milliseconds(per_image, args.repeats)
-    model_ms = milliseconds(training_step, args.repeats)
+    batched_ms = median_ms(batched, args.repeats * 2, BUDGET_S)
+    per_image_ms = median_ms(per_image, args.repeats, BUDGET_S)
+    model_ms = median_ms(training_step, args.repeats, BUDGET_S)
 
     # On a busy 2-core machine libgomp's default spin-waiting makes every small op wait for a
     # descheduled thread: with 2 threads, OMP_WAIT_POLICY=PASSIVE (set before Python starts) or

@@ -17,9 +17,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -28,6 +25,7 @@ import torch
 from PIL import Image
 from plotly.subplots import make_subplots
 
+from bench.timing import median_ms
 from seattn import explore, figures, zoo
 from seattn.checkpoints import CheckpointError, load_model
 from seattn.data import CIFAR10_CLASSES
@@ -37,17 +35,6 @@ from seattn.probe import probe
 
 TARGET_MS = 50.0
 TARGET_BYTES = 1_000_000
-
-
-def timed(run: Callable[[], object], repeats: int, budget_s: float = 20.0) -> float:
-    """Median milliseconds of up to ``repeats`` calls after one warm-up call."""
-    run()
-    times: list[float] = []
-    while len(times) < repeats and sum(times) < budget_s:
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def page_figures(
@@ -154,17 +141,17 @@ def main() -> None:
     rows = [
         (
             "probe alone (resize, normalise, forward)",
-            timed(lambda: probe(model, to_model_input([image.image])), args.repeats),
+            median_ms(lambda: probe(model, to_model_input([image.image])), args.repeats),
             None,
         ),
         (
             "page, default options (16 channels)",
-            timed(lambda: page_figures(model, classes, image), args.repeats),
+            median_ms(lambda: page_figures(model, classes, image), args.repeats),
             payload(default),
         ),
         (
             "page, all channels + difference + zoom",
-            timed(
+            median_ms(
                 lambda: page_figures(
                     model, classes, image, which="all", difference=True, zoom=True
                 ),
@@ -174,10 +161,14 @@ def main() -> None:
         ),
         (
             "baseline: one subplot per channel (16/block)",
-            timed(lambda: naive_grids(model, image), max(3, args.repeats // 6)),
+            median_ms(lambda: naive_grids(model, image), max(3, args.repeats // 6)),
             payload(naive),
         ),
-        ("serialise default page to JSON", timed(lambda: serialise(default), args.repeats), None),
+        (
+            "serialise default page to JSON",
+            median_ms(lambda: serialise(default), args.repeats),
+            None,
+        ),
     ]
     print(f"{'what':48} {'median ms':>10} {'payload kB':>11}")
     for name, milliseconds, size in rows:

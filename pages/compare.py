@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages import shared
 from seattn import compare, compare_figures, jobs, zoo
-from seattn.data import CIFAR10, DataError, ImageSet, default_data_spec
+from seattn.data import DataError, ImageSet, default_data_spec
 from seattn.model import ratio_label
 from seattn.settings import runs_root
 
@@ -50,15 +50,6 @@ def measurement(
 # -- the sweep form ---------------------------------------------------------------------------
 
 
-def data_choices() -> dict[str, str]:
-    """Labels of the data radio -> data spec ('' = the folder typed below)."""
-    default = default_data_spec()
-    choices = {"CIFAR-10": CIFAR10, "An image folder": ""}
-    if default.strip().lower() != CIFAR10:
-        choices = {f"Configured default ({default})": default, **choices}
-    return choices
-
-
 def sweep_form(expanded: bool) -> None:
     with (
         st.expander("Train a sweep of ratios", expanded=expanded, icon=":material/tune:"),
@@ -69,14 +60,9 @@ def sweep_form(expanded: bool) -> None:
             "group below. They train in the background, a few at a time (one per core), and "
             "appear here as they complete; follow them on the Train page."
         )
-        choices = data_choices()
         left, right = st.columns(2)
-        data_label = left.radio("Data", list(choices), key="compare_data")
-        folder = left.text_input(
-            "Image folder",
-            key="compare_folder",
-            placeholder="/path/to/images (one sub-folder per class)",
-            help="Used when 'An image folder' is chosen.",
+        data = shared.data_input(
+            left, "compare", folder_help="Used when 'An image folder' is chosen."
         )
         ratios = right.multiselect(
             "Reduction ratios",
@@ -93,20 +79,11 @@ def sweep_form(expanded: bool) -> None:
             help="Comma-separated, or a range like 0-2. More seeds give error bars.",
         )
         augment = right.checkbox("Augment the training images", value=True, key="compare_aug")
-        cols = st.columns(4)
-        epochs = cols[0].number_input("Epochs", 1, 500, 10, key="compare_epochs")
-        batch_size = cols[1].number_input("Batch size", 1, 1024, 128, key="compare_batch")
-        lr = cols[2].number_input(
-            "Learning rate", 1e-5, 1.0, 1e-3, step=1e-4, format="%.4f", key="compare_lr"
-        )
-        limit = cols[3].number_input(
-            "Images (0 = all)", 0, None, 0, key="compare_limit", help="Train on a subset, to try."
-        )
+        recipe = shared.recipe_inputs(st.columns(4), "compare")
         if not st.form_submit_button(
             "Start the sweep", type="primary", icon=":material/play_arrow:"
         ):
             return
-    data = choices[data_label] or folder.strip()
     if not data:
         st.error("Type the path of an image folder, or choose CIFAR-10.")
         return
@@ -115,14 +92,7 @@ def sweep_form(expanded: bool) -> None:
     except ValueError as error:
         st.error(str(error))
         return
-    base = jobs.JobSpec(
-        data=data,
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        lr=float(lr),
-        augment=augment,
-        limit=int(limit) or None,
-    )
+    base = jobs.JobSpec(data=data, augment=augment, **recipe)
     try:
         plan = compare.plan_sweep(base, ratios, seeds, root)
     except jobs.JobError as error:

@@ -9,6 +9,8 @@ The API, kept small on purpose:
     load_model(path)      a checkpoint's (model, config), cached by path and modification time
     upload_limit_mb()     the configured per-file upload limit, to state it on a page
     example_pool()        held-out dataset images for examples (or the reason there are none)
+    data_input(...)       the training forms' Data radio and Image folder box -> data spec
+    recipe_inputs(...)    the training forms' recipe boxes (epochs, batch, lr, images)
     request_examples()    ask Explore to open with dataset examples (the Home page's "Try it")
     show_in_explore(path) open Explore with the model stored at ``path`` picked (Train's button)
     run_through_dashboard()  every page calls it first: dashboard.py must run before the page
@@ -22,15 +24,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from seattn import catalog, checkpoints, explore
-from seattn.data import DEFAULT_VAL_FRACTION, DataError
+from seattn.data import CIFAR10, DEFAULT_VAL_FRACTION, DataError, default_data_spec
 from seattn.model import SECNN, ratio_label
 
 MODEL_KEY = "seattn_model_key"  # the picker's widget key: the chosen ModelEntry.key
@@ -212,6 +215,63 @@ def explain_no_model() -> None:
         "- **train one** on the Train page; it appears in the sidebar when it finishes."
     )
     st.page_link("pages/train.py", label="Go to the Train page", icon=":material/model_training:")
+
+
+# -- training forms (Train and Compare) -------------------------------------------------------
+# One recipe, one set of defaults: runs started from either page compare as equals.
+
+
+def _data_choices() -> dict[str, str]:
+    """Labels of the data radio -> data spec ('' = the folder typed below)."""
+    default = default_data_spec()
+    choices = {"CIFAR-10": CIFAR10, "An image folder": ""}
+    if default.strip().lower() != CIFAR10:
+        choices = {f"Configured default ({default})": default, **choices}
+    return choices
+
+
+def data_input(container: DeltaGenerator, key_prefix: str, folder_help: str) -> str:
+    """Draw the Data radio and the Image folder box; the data spec chosen ('' = no folder typed).
+
+    Widget keys: ``<key_prefix>_data`` and ``<key_prefix>_folder``.
+    """
+    choices = _data_choices()
+    label = container.radio("Data", list(choices), key=f"{key_prefix}_data")
+    folder = container.text_input(
+        "Image folder",
+        key=f"{key_prefix}_folder",
+        placeholder="/path/to/images (one sub-folder per class)",
+        help=folder_help,
+    )
+    return choices[label] or folder.strip()
+
+
+def recipe_inputs(columns: Sequence[DeltaGenerator], key_prefix: str) -> dict[str, Any]:
+    """Draw the recipe's boxes in four columns: epochs, batch size, learning rate, images.
+
+    Returns them as ``jobs.JobSpec`` fields (``limit`` None: every image). Widget keys:
+    ``<key_prefix>_epochs``, ``_batch``, ``_lr`` and ``_limit``.
+    """
+    epochs_column, batch_column, lr_column, limit_column = columns
+    epochs = epochs_column.number_input("Epochs", 1, 500, 10, key=f"{key_prefix}_epochs")
+    batch_size = batch_column.number_input("Batch size", 1, 1024, 128, key=f"{key_prefix}_batch")
+    lr = lr_column.number_input(
+        "Learning rate", 1e-5, 1.0, 1e-3, step=1e-4, format="%.4f", key=f"{key_prefix}_lr"
+    )
+    limit = limit_column.number_input(
+        "Images (0 = all)",
+        0,
+        None,
+        0,
+        key=f"{key_prefix}_limit",
+        help="Train on a subset, to try.",
+    )
+    return {
+        "epochs": int(epochs),
+        "batch_size": int(batch_size),
+        "lr": float(lr),
+        "limit": int(limit) or None,
+    }
 
 
 # -- dataset examples -------------------------------------------------------------------------

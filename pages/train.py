@@ -12,7 +12,6 @@ import streamlit as st
 
 from pages import shared
 from seattn import jobs, monitor, train_figures
-from seattn.data import CIFAR10, default_data_spec
 from seattn.runs import (
     COMPLETED,
     FAILED,
@@ -58,29 +57,17 @@ def show_flash() -> None:
         getattr(st, kind)(message)
 
 
-def data_choices() -> dict[str, str]:
-    """Labels of the data radio -> data spec ('' = the folder typed below)."""
-    default = default_data_spec()
-    choices = {"CIFAR-10": CIFAR10, "An image folder": ""}
-    if default.strip().lower() != CIFAR10:
-        choices = {f"Configured default ({default})": default, **choices}
-    return choices
-
-
 def start_form(expanded: bool) -> None:
     with (
         st.expander("Start a training run", expanded=expanded, icon=":material/play_arrow:"),
         st.form("train_start", border=False),
     ):
-        choices = data_choices()
         left, right = st.columns(2)
-        data_label = left.radio("Data", list(choices), key="train_data")
-        folder = left.text_input(
-            "Image folder",
-            key="train_folder",
-            placeholder="/path/to/images (one sub-folder per class)",
-            help="Used when 'An image folder' is chosen. A train/ and test/ inside are used as "
-            "the split; otherwise 10% is held out for validation.",
+        data = shared.data_input(
+            left,
+            "train",
+            folder_help="Used when 'An image folder' is chosen. A train/ and test/ inside are "
+            "used as the split; otherwise 10% is held out for validation.",
         )
         ratio = right.selectbox(
             "Model",
@@ -92,15 +79,8 @@ def start_form(expanded: bool) -> None:
         )
         augment = right.checkbox("Augment the training images", value=True, key="train_augment")
         cols = st.columns(5)
-        epochs = cols[0].number_input("Epochs", 1, 500, 10, key="train_epochs")
-        batch_size = cols[1].number_input("Batch size", 1, 1024, 128, key="train_batch")
-        lr = cols[2].number_input(
-            "Learning rate", 1e-5, 1.0, 1e-3, step=1e-4, format="%.4f", key="train_lr"
-        )
+        recipe = shared.recipe_inputs([cols[0], cols[1], cols[2], cols[4]], "train")
         seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
-        limit = cols[4].number_input(
-            "Images (0 = all)", 0, None, 0, key="train_limit", help="Train on a subset, to try."
-        )
         name = st.text_input(
             "Run name (optional)", key="train_name", placeholder="made from the date and settings"
         )
@@ -108,16 +88,7 @@ def start_form(expanded: bool) -> None:
             "Start training", type="primary", icon=":material/play_arrow:"
         ):
             return
-    spec = jobs.JobSpec(
-        data=choices[data_label] or folder.strip(),
-        reduction_ratio=ratio,
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        lr=float(lr),
-        seed=int(seed),
-        augment=augment,
-        limit=int(limit) or None,
-    )
+    spec = jobs.JobSpec(data=data, reduction_ratio=ratio, seed=int(seed), augment=augment, **recipe)
     if not spec.data:
         st.error("Type the path of an image folder, or choose CIFAR-10.")
         return

@@ -29,7 +29,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def _ratio(text: str) -> int | None:
-    from seattn.model import parse_ratio
+    from seattn.ratios import parse_ratio
 
     try:
         return parse_ratio(text)
@@ -62,7 +62,7 @@ def _default_model_help() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seattn.data import default_data_spec
+    from seattn.settings import default_data_spec
 
     parser = Parser(
         prog="python -m seattn",
@@ -194,7 +194,7 @@ def command_train(args: argparse.Namespace) -> int:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
-    from seattn.model import ratio_label
+    from seattn.ratios import ratio_label
     from seattn.settings import runs_root
     from seattn.sweep import sweep_run_name
 
@@ -276,11 +276,12 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Parse first: --help and bad arguments answer at once, before torch is imported.
+    args = build_parser().parse_args(argv)
     from seattn.checkpoints import CheckpointError
     from seattn.data import DataError
     from seattn.images import ImageError
 
-    args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except (CommandError, CheckpointError, DataError, ImageError, ValueError) as error:

@@ -23,8 +23,8 @@ from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_datas
 
 from seattn.images import to_model_view
 from seattn.runs import atomic_path
+from seattn.settings import CIFAR10, default_data_spec  # noqa: F401  (re-exported)
 
-CIFAR10 = "cifar10"
 CIFAR10_CLASSES = (
     "airplane",
     "automobile",
@@ -72,11 +72,6 @@ class DataSplits:
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("SEATTN_DATA_DIR", "data"))
-
-
-def default_data_spec() -> str:
-    """The data a user gets without choosing: SEATTN_DATA when set, else CIFAR-10."""
-    return os.environ.get("SEATTN_DATA", CIFAR10)
 
 
 def validation_split(n: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -270,6 +265,39 @@ def load_splits(
         fingerprint=_fingerprint(train, val),
     )
     return DataSplits(train, val, description)
+
+
+@dataclass(frozen=True)
+class ValidationFiles:
+    """The images a folder's validation set is made of, listed but not decoded."""
+
+    samples: list[tuple[str, int]]  # (file path, class index), in the trainer's order
+    classes: list[str]
+    held_out_folder: Path | None  # the test/ (or val/) sub-folder they are; None: a seeded split
+
+
+def validation_files(
+    root: Path | str, *, val_fraction: float = DEFAULT_VAL_FRACTION, split_seed: int = 0
+) -> ValidationFiles:
+    """The files ``load_splits`` (without ``limit``) validates on for ``root``, none decoded.
+
+    A folder split already gives its held-out sub-folder's files; a plain one the images of the
+    same listing and ``validation_split`` the trainer uses, so the same fraction and seed name
+    the same images. Listing 50,000 files takes a fraction of a second.
+    """
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder (expected a folder with one sub-folder per class)")
+    pre_split = _held_out_folder(root)
+    if pre_split is not None:
+        held_root = pre_split[1]
+        samples, classes = _list_folder(held_root)
+        return ValidationFiles(samples, classes, held_root)
+    samples, classes = _list_folder(root)
+    if not samples:
+        raise DataError(f"{root}: no images found in its class sub-folders")
+    _, val_indices = validation_split(len(samples), val_fraction, split_seed)
+    return ValidationFiles([samples[i] for i in val_indices.tolist()], classes, None)
 
 
 def load_eval_set(

@@ -19,15 +19,8 @@ import numpy as np
 import pandas as pd
 import torch
 from PIL import Image
-from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset
 
-from seattn.data import (
-    DEFAULT_VAL_FRACTION,
-    HELD_OUT_SPLIT_NAMES,
-    TRAIN_SPLIT_NAMES,
-    DataError,
-    validation_split,
-)
+from seattn.data import DEFAULT_VAL_FRACTION, DataError, validation_files
 from seattn.images import CheckedImage, to_model_input, to_model_view
 from seattn.model import SECNN, BlockRecord
 from seattn.probe import ProbeResult, probe, weight_statistics
@@ -360,9 +353,9 @@ def example_pool(
     """List the validation images of a class-folder dataset; raise ``DataError`` saying why not.
 
     A folder with train/ and test/ (or val/) gives its held-out folder. A plain folder gives the
-    images the trainer holds out with the same fraction and seed (the same sorted listing and
-    ``validation_split``), so with the defaults the examples are images the bundled models never
-    trained on. Files are only listed, which takes a fraction of a second for 50,000 of them.
+    images the trainer holds out with the same fraction and seed (``data.validation_files``), so
+    with the defaults the examples are images the bundled models never trained on. Files are only
+    listed, which takes a fraction of a second for 50,000 of them.
     """
     if not spec:
         raise DataError(
@@ -375,40 +368,23 @@ def example_pool(
             f"No example images: {DATA_ENV}={spec} is not a folder (expected one sub-folder of "
             "images per class)."
         )
-    held_out = _held_out_folder(root)
-    if held_out is not None:
-        samples, classes = _list_samples(held_out)
-        description = f"held-out images from {held_out.name}/"
+    try:
+        listing = validation_files(root, val_fraction=val_fraction, split_seed=split_seed)
+    except OSError as error:  # a folder that cannot be read
+        raise DataError(f"No example images in {root}: {error}") from None
+    except DataError as error:
+        raise DataError(f"No example images: {error}") from None
+    if listing.held_out_folder is not None:
+        description = f"held-out images from {listing.held_out_folder.name}/"
     else:
-        samples, classes = _list_samples(root)
-        if len(samples) < 2:
-            raise DataError(f"No example images: {root} holds fewer than two images.")
-        _, val_indices = validation_split(len(samples), val_fraction, split_seed)
-        samples = [samples[i] for i in val_indices.tolist()]
         description = f"the {val_fraction:.0%} validation split (seed {split_seed})"
-    files: dict[str, list[Path]] = {name: [] for name in classes}
-    for path, label in samples:
-        files[classes[label]].append(Path(path))
+    files: dict[str, list[Path]] = {name: [] for name in listing.classes}
+    for path, label in listing.samples:
+        files[listing.classes[label]].append(Path(path))
     files = {name: paths for name, paths in files.items() if paths}
     if not files:
         raise DataError(f"No example images: no images found in the class folders of {root}.")
     return ExamplePool(root, files, description)
-
-
-def _held_out_folder(root: Path) -> Path | None:
-    has_train = any((root / name).is_dir() for name in TRAIN_SPLIT_NAMES)
-    held = next((root / name for name in HELD_OUT_SPLIT_NAMES if (root / name).is_dir()), None)
-    return held if has_train else None
-
-
-def _list_samples(root: Path) -> tuple[list[tuple[str, int]], list[str]]:
-    # The trainer's own listing (torchvision's), so indices mean the same images as in training.
-    try:
-        classes, class_to_idx = find_classes(str(root))
-        samples = make_dataset(str(root), class_to_idx, extensions=IMG_EXTENSIONS)
-    except (FileNotFoundError, OSError) as error:
-        raise DataError(f"No example images in {root}: {error}") from None
-    return samples, classes
 
 
 def pick_examples(pool: ExamplePool, classes: Sequence[str], seed: int) -> list[tuple[str, Path]]:

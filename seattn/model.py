@@ -12,24 +12,16 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-BLOCK_CHANNELS = (32, 64, 128)
+from seattn.ratios import (  # noqa: F401  (re-exported: the model's vocabulary)
+    BLOCK_CHANNELS,
+    DEFAULT_REDUCTION_RATIO,
+    parse_ratio,
+    ratio_label,
+    se_hidden_width,
+    se_hidden_widths,
+)
+
 IMAGE_SIZE = 32
-DEFAULT_REDUCTION_RATIO = 16
-
-
-def se_hidden_width(channels: int, reduction_ratio: int) -> int:
-    """Width of the SE bottleneck: ``channels // reduction_ratio``, but never below 1.
-
-    A ratio larger than the channel count would give a zero-width layer that cuts the block off
-    from its input, so the width is floored at 1 (one shared "gate" neuron) rather than refused:
-    every ratio a user can type builds a working network. Ratios below 1 or non-integers are
-    refused.
-    """
-    if isinstance(reduction_ratio, bool) or not isinstance(reduction_ratio, int):
-        raise ValueError(f"reduction ratio must be a whole number >= 1, got {reduction_ratio!r}")
-    if reduction_ratio < 1:
-        raise ValueError(f"reduction ratio must be >= 1, got {reduction_ratio}")
-    return max(1, channels // reduction_ratio)
 
 
 class Excitation(NamedTuple):
@@ -166,33 +158,3 @@ def count_parameters(model: nn.Module) -> int:
 
 def count_se_parameters(model: SECNN) -> int:
     return sum(count_parameters(se) for _, se in model.se_blocks())
-
-
-def se_hidden_widths(reduction_ratio: int | None) -> list[int]:
-    """Hidden width of each block's SE bottleneck (empty for the network without SE)."""
-    if reduction_ratio is None:
-        return []
-    return [se_hidden_width(c, reduction_ratio) for c in BLOCK_CHANNELS]
-
-
-def parse_ratio(text: str | int | None) -> int | None:
-    """'none' / '' / None -> None (no SE); '16' -> 16; anything else -> ValueError."""
-    if text is None or isinstance(text, int):
-        if isinstance(text, int):
-            se_hidden_width(BLOCK_CHANNELS[0], text)
-        return text
-    cleaned = str(text).strip().lower()
-    if cleaned in ("", "none", "no", "off"):
-        return None
-    try:
-        ratio = int(cleaned)
-    except ValueError:
-        raise ValueError(
-            f"reduction ratio must be a whole number or 'none', got {text!r}"
-        ) from None
-    se_hidden_width(BLOCK_CHANNELS[0], ratio)
-    return ratio
-
-
-def ratio_label(reduction_ratio: int | None) -> str:
-    return "no SE" if reduction_ratio is None else f"r={reduction_ratio}"

@@ -13,3 +13,11 @@ from pathlib import Path
 
 def runs_root() -> Path:
     return Path(os.environ.get("SEATTN_RUNS_DIR", "runs"))
+
+
+CIFAR10 = "cifar10"
+
+
+def default_data_spec() -> str:
+    """The data a user gets without choosing: SEATTN_DATA when set, else CIFAR-10."""
+    return os.environ.get("SEATTN_DATA", CIFAR10)

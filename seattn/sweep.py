@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seattn.model import ratio_label
+from seattn.ratios import ratio_label
 
 
 def sweep_run_name(ratio: int | None, seed: int, epochs: int) -> str:

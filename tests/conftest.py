@@ -1,8 +1,11 @@
-"""Shared fixtures: small generated image folders, so the core tests need no downloaded data."""
+"""Shared fixtures: small generated image folders, so the core tests need no downloaded data, and
+a runs root whose background jobs are stopped on the way out."""
 
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 # Busy-waiting OpenMP threads collapse when the cores are shared (a dashboard, a training job,
@@ -13,6 +16,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+
+from seattn import jobs
+from seattn.runs import Run, list_runs
+from seattn.settings import runs_root
 
 REAL_DATA_ENV = "SEATTN_DATA"
 CLASSES = ("circle", "square", "stripes")
@@ -65,3 +72,39 @@ def real_data() -> Path:
     if not value or not Path(value).is_dir():
         pytest.skip(f"{REAL_DATA_ENV} does not name a folder of CIFAR-10 class sub-folders")
     return Path(value)
+
+
+# -- background jobs --------------------------------------------------------------------------
+
+
+def launched_by(run: Run) -> list[int]:
+    """Pids of launcher processes whose command line names this run folder."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"seattn.jobs" in argv and str(run.path).encode() in argv:
+            pids.append(int(entry.name))
+    return pids
+
+
+def stop_our_jobs(root: Path) -> None:
+    """Stop every job of this root; kill, by process group, launchers that ignore the stop."""
+    jobs.request_stop_all(root)
+    if jobs.wait_until_idle(root, timeout=30):
+        return
+    for run in list_runs(root):
+        for pid in launched_by(run):  # only processes started for this test's own folders
+            os.killpg(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def root() -> Iterator[Path]:
+    """This test's runs root (see isolated_dirs); its jobs are stopped on the way out."""
+    root = runs_root().resolve()
+    yield root
+    stop_our_jobs(root)

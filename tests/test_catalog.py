@@ -81,7 +81,7 @@ def test_zoo_folder_comes_from_the_environment(
 # -- runs -------------------------------------------------------------------------------------
 
 
-def test_completed_runs_are_offered_and_unfinished_ones_are_not(
+def test_runs_with_a_checkpoint_are_offered_and_unfinished_ones_say_so(
     trained_run: Path, tmp_path: Path
 ) -> None:
     root = tmp_path / "runs"
@@ -92,9 +92,11 @@ def test_completed_runs_are_offered_and_unfinished_ones_are_not(
     shutil.copytree(trained_run, root / "no-checkpoint")
     (root / "no-checkpoint" / "checkpoint.pt").unlink()
 
-    entries = catalog.run_entries(root)
-    assert [e.key for e in entries] == ["run:done"]
-    (entry,) = entries
+    entries = {e.key: e for e in catalog.run_entries(root)}
+    assert set(entries) == {"run:done", "run:stopped"}  # no checkpoint, nothing to open
+    assert "[stopped]" in entries["run:stopped"].label
+    assert "[" not in entries["run:done"].label
+    entry = entries["run:done"]
     assert entry.source == catalog.RUN and entry.path == root / "done" / "checkpoint.pt"
     assert entry.label.startswith("done (run, SE r=4) · val ")
     assert "1 epoch," in entry.details and "trained on" in entry.details

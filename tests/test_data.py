@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ from seattn.data import (
     decode_folder,
     load_eval_set,
     load_splits,
+    validation_files,
     validation_split,
 )
 
@@ -94,6 +97,25 @@ def test_train_and_test_subfolders_are_used_when_present(tmp_path):
     assert len(splits.train) == 18 and len(splits.val) == 6
     assert "train/ and test/" in splits.description["split"]
     assert len(load_eval_set(str(root), data_dir=tmp_path)) == 6
+
+
+def test_validation_files_are_the_images_load_splits_validates_on(image_folder, tmp_path):
+    listing = validation_files(image_folder, val_fraction=0.25, split_seed=2)
+    splits = load_splits(str(image_folder), data_dir=tmp_path, val_fraction=0.25, split_seed=2)
+    assert listing.held_out_folder is None and listing.classes == list(CLASSES)
+    listed = [str(Path(path).relative_to(image_folder)) for path, _ in listing.samples]
+    assert listed == splits.val.files
+    assert [label for _, label in listing.samples] == splits.val.labels.tolist()
+
+
+def test_validation_files_of_a_split_folder_are_its_held_out_folder(tmp_path):
+    root = tmp_path / "split"
+    write_image_folder(root / "train", per_class=3, seed=1)
+    write_image_folder(root / "val", per_class=2, seed=2)
+    listing = validation_files(root)
+    assert listing.held_out_folder == root / "val" and len(listing.samples) == 6
+    with pytest.raises(DataError, match="no such folder"):
+        validation_files(tmp_path / "absent")
 
 
 def test_missing_folder_and_empty_folder_are_clear_errors(tmp_path):

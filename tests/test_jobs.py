@@ -6,7 +6,6 @@ stops and if need be kills only the processes recorded in that root: never anyth
 
 import multiprocessing
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -27,7 +26,7 @@ from seattn.runs import (
     Run,
     list_runs,
 )
-from seattn.settings import runs_root
+from tests.conftest import launched_by
 
 WAIT_SECONDS = 90.0  # a job's Python + torch start takes seconds when the cores are shared
 
@@ -36,38 +35,6 @@ def tiny_spec(folder, **overrides):
     settings = dict(data=str(folder), reduction_ratio=4, epochs=2, batch_size=16, threads=1)
     settings.update(overrides)
     return jobs.JobSpec(**settings)
-
-
-def launched_by(run: Run) -> list[int]:
-    """Pids of launcher processes whose command line names this run folder."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"seattn.jobs" in argv and str(run.path).encode() in argv:
-            pids.append(int(entry.name))
-    return pids
-
-
-def stop_our_jobs(root: Path) -> None:
-    """Stop every job of this root; kill, by process group, launchers that ignore the stop."""
-    jobs.request_stop_all(root)
-    if jobs.wait_until_idle(root, timeout=30):
-        return
-    for run in list_runs(root):
-        for pid in launched_by(run):  # only processes started for this test's own folders
-            os.killpg(pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def root():
-    root = runs_root().resolve()
-    yield root
-    stop_our_jobs(root)
 
 
 def wait_for(predicate, timeout=WAIT_SECONDS, what="condition"):

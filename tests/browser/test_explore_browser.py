@@ -8,14 +8,8 @@ Leaves a screenshot in test-output/explore.png.
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -23,26 +17,14 @@ import pytest
 from seattn.train import TrainConfig, train
 from tests.conftest import make_class_image
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 pytestmark = pytest.mark.browser
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCREENSHOT = PROJECT / "test-output" / "explore.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -58,48 +40,9 @@ def zoo(image_folder: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(zoo: Path) -> Iterator[str]:
-    port = free_port()
-    env = dict(
-        os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONPATH=str(PROJECT), SEATTN_ZOO_DIR=str(zoo)
-    )
-    env.pop("SEATTN_DATA", None)
-    command = [
-        sys.executable, "-m", "streamlit", "run", "dashboard.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command,
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {process.stderr.read().decode()}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def server_env(zoo: Path) -> dict[str, str | None]:
+    # The temporary zoo only; no example dataset, whatever this shell has set.
+    return {"SEATTN_ZOO_DIR": str(zoo), "SEATTN_DATA": None}
 
 
 def picture() -> bytes:
@@ -108,59 +51,51 @@ def picture() -> bytes:
     return buffer.getvalue()
 
 
-def test_an_uploaded_picture_shows_bars_and_feature_maps(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_an_uploaded_picture_shows_bars_and_feature_maps(server: str, page: Page) -> None:
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            # In by the front door, as a visitor would. (A deep link to /explore on a server no one
-            # has opened yet runs pages/explore.py without the entry script: Streamlit's pages/
-            # folder fallback. The page still works then, with its own picker.)
-            page.goto(server)
-            page.locator(IDLE).wait_for(timeout=60_000)
-            navigation = page.locator("[data-testid='stSidebarNav']")
-            expect(navigation).to_contain_text("Explore")
-            navigation.get_by_text("Explore").click()
-            page.get_by_role("heading", name="Explore").wait_for(timeout=60_000)
-            page.locator(IDLE).wait_for(timeout=60_000)
-            expect(page.get_by_text("Network to look inside")).to_be_visible()
-            page.locator(".st-key-explore_uploads input[type=file]").set_input_files(
-                files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": picture()}]
-            )
-            page.get_by_text("stripes.png: the network says").wait_for(timeout=60_000)
-            page.locator(IDLE).wait_for(timeout=60_000)
+    # In by the front door, as a visitor would. (A deep link to /explore on a server no one
+    # has opened yet runs pages/explore.py without the entry script: Streamlit's pages/
+    # folder fallback. The page still works then, with its own picker.)
+    page.goto(server)
+    page.locator(IDLE).wait_for(timeout=60_000)
+    navigation = page.locator("[data-testid='stSidebarNav']")
+    expect(navigation).to_contain_text("Explore")
+    navigation.get_by_text("Explore").click()
+    page.get_by_role("heading", name="Explore").wait_for(timeout=60_000)
+    page.locator(IDLE).wait_for(timeout=60_000)
+    expect(page.get_by_text("Network to look inside")).to_be_visible()
+    page.locator(".st-key-explore_uploads input[type=file]").set_input_files(
+        files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": picture()}]
+    )
+    page.get_by_text("stripes.png: the network says").wait_for(timeout=60_000)
+    page.locator(IDLE).wait_for(timeout=60_000)
 
-            # The first block's tab is open: its weight bars and its before/after heatmaps.
-            bars = page.locator(".js-plotly-plot .barlayer .point:visible")
-            maps = page.locator(".js-plotly-plot .heatmaplayer image:visible")
-            expect(bars.first).to_be_visible(timeout=30_000)
-            expect(maps.first).to_be_visible(timeout=30_000)
-            assert bars.count() >= 32 + 3  # 32 channels, and the prediction's bars
-            assert maps.count() == 2  # before and after SE, one heatmap each
+    # The first block's tab is open: its weight bars and its before/after heatmaps.
+    bars = page.locator(".js-plotly-plot .barlayer .point:visible")
+    maps = page.locator(".js-plotly-plot .heatmaplayer image:visible")
+    expect(bars.first).to_be_visible(timeout=30_000)
+    expect(maps.first).to_be_visible(timeout=30_000)
+    assert bars.count() >= 32 + 3  # 32 channels, and the prediction's bars
+    assert maps.count() == 2  # before and after SE, one heatmap each
 
-            # Hover over the "before" grid names a channel (customdata reached the browser).
-            maps.first.scroll_into_view_if_needed()
-            box = maps.first.bounding_box()
-            assert box is not None
-            page.mouse.move(box["x"] + 20, box["y"] + 20, steps=5)
-            expect(page.locator(".hoverlayer .hovertext").first).to_contain_text(
-                "channel", timeout=10_000
-            )
+    # Hover over the "before" grid names a channel (customdata reached the browser).
+    maps.first.scroll_into_view_if_needed()
+    box = maps.first.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + 20, steps=5)
+    expect(page.locator(".hoverlayer .hovertext").first).to_contain_text("channel", timeout=10_000)
 
-            page.get_by_role("tab", name="Block 3").click()
-            expect(maps.first).to_be_visible(timeout=30_000)
-            page.get_by_role("tab", name="Block 1").click()
+    page.get_by_role("tab", name="Block 3").click()
+    expect(maps.first).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Block 1").click()
 
-            # Streamlit scrolls inside its own container: a tall window shows the whole page.
-            height = page.evaluate(
-                "document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight"
-            )
-            page.set_viewport_size({"width": 1400, "height": min(int(height) + 150, 6000)})
-            page.mouse.move(0, 0)
-            page.wait_for_timeout(2000)
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT))
-        finally:
-            browser.close()
+    # Streamlit scrolls inside its own container: a tall window shows the whole page.
+    height = page.evaluate(
+        "document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight"
+    )
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 150, 6000)})
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(2000)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))

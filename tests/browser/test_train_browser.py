@@ -6,13 +6,8 @@ runs folder, and stops the server and the job it started on the way out.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,64 +19,7 @@ pytestmark = pytest.mark.browser
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCREENSHOT = PROJECT / "test-output" / "train.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 OVERALL = re.compile(r"(\d+) of (\d+) epochs done")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def server():
-    port = free_port()
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONPATH=str(PROJECT))
-    command = [
-        sys.executable, "-m", "streamlit", "run", "dashboard.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command,
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {process.stderr.read().decode()}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
@@ -103,44 +41,36 @@ def overall_text(page) -> str:
     return ""
 
 
-def test_progress_of_a_background_job_changes_on_screen(server, training_job):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{server}/train")
-            page.get_by_text(training_job.name).first.wait_for(timeout=60_000)
-            page.get_by_text(OVERALL).first.wait_for(timeout=60_000)
-            first = overall_text(page)
-            # No clicks from here on: only the page's own refresh can change what is shown.
-            deadline = time.monotonic() + 90
-            while overall_text(page) in (first, "") and time.monotonic() < deadline:
-                page.wait_for_timeout(500)
-            later = overall_text(page)
-            assert later and later != first, f"progress stayed at {first!r}"
-            assert int(OVERALL.search(later).group(1)) > int(OVERALL.search(first).group(1))
-            assert page.get_by_text("Images per second").count() >= 1
-            # Streamlit scrolls inside its own container: a tall window shows the whole page.
-            page.set_viewport_size({"width": 1400, "height": 2000})
-            page.wait_for_timeout(3000)
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT))
-            # The toy job finishes an epoch every fraction of a second, so its heatmaps change
-            # on every refresh; stop it for a steady view of the attention tab.
-            jobs.stop(training_job)
-            page.get_by_role("button", name=re.compile("Resume")).wait_for(timeout=60_000)
-            # Once nothing runs the page reruns to switch its timer off; stale copies of the
-            # tabs linger until that rerun is drawn.
-            tab = page.get_by_role("tab", name="Attention")
-            for _ in range(100):
-                if tab.count() == 1:
-                    break
-                page.wait_for_timeout(200)
-            tab.click()
-            page.get_by_text("Block 3").first.wait_for(timeout=20_000)
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(SCREENSHOT.with_name("train-attention.png")))
-        finally:
-            browser.close()
+def test_progress_of_a_background_job_changes_on_screen(server, training_job, page):
+    page.goto(f"{server}/train")
+    page.get_by_text(training_job.name).first.wait_for(timeout=60_000)
+    page.get_by_text(OVERALL).first.wait_for(timeout=60_000)
+    first = overall_text(page)
+    # No clicks from here on: only the page's own refresh can change what is shown.
+    deadline = time.monotonic() + 90
+    while overall_text(page) in (first, "") and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    later = overall_text(page)
+    assert later and later != first, f"progress stayed at {first!r}"
+    assert int(OVERALL.search(later).group(1)) > int(OVERALL.search(first).group(1))
+    assert page.get_by_text("Images per second").count() >= 1
+    # Streamlit scrolls inside its own container: a tall window shows the whole page.
+    page.set_viewport_size({"width": 1400, "height": 2000})
+    page.wait_for_timeout(3000)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    # The toy job finishes an epoch every fraction of a second, so its heatmaps change
+    # on every refresh; stop it for a steady view of the attention tab.
+    jobs.stop(training_job)
+    page.get_by_role("button", name=re.compile("Resume")).wait_for(timeout=60_000)
+    # Once nothing runs the page reruns to switch its timer off; stale copies of the
+    # tabs linger until that rerun is drawn.
+    tab = page.get_by_role("tab", name="Attention")
+    for _ in range(100):
+        if tab.count() == 1:
+            break
+        page.wait_for_timeout(200)
+    tab.click()
+    page.get_by_text("Block 3").first.wait_for(timeout=20_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SCREENSHOT.with_name("train-attention.png")))
