@@ -110,3 +110,20 @@ def export_run(
         },
     )
     return weights_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m seattn.zoo RUN_DIR...``: put completed runs' models into the package's zoo."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m seattn.zoo", description=main.__doc__)
+    parser.add_argument("runs", nargs="+", type=Path, help="run folders to export")
+    parser.add_argument("--hardware", default=None, help="what they were trained on")
+    args = parser.parse_args(argv)
+    for run_dir in args.runs:
+        print(export_run(run_dir, PACKAGE_ZOO_DIR, hardware=args.hardware))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
