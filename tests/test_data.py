@@ -3,7 +3,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import CLASSES, write_image_folder
 from PIL import Image
 
 from seattn.data import (
@@ -14,6 +13,7 @@ from seattn.data import (
     validation_files,
     validation_split,
 )
+from tests.conftest import CLASSES, write_image_folder
 
 
 def test_validation_split_is_seeded_disjoint_and_complete():
