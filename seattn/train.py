@@ -131,9 +131,20 @@ def recipe_of(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate(
-    model: SECNN, image_set: datasets.ImageSet, *, batch_size: int = EVAL_BATCH_SIZE
+    model: SECNN,
+    image_set: datasets.ImageSet,
+    *,
+    batch_size: int = EVAL_BATCH_SIZE,
+    bf16: bool = False,
+    channels_last: bool = False,
 ) -> dict[str, Any]:
-    """Loss, accuracy and per-class accuracy of ``model`` over every image of ``image_set``."""
+    """Loss, accuracy and per-class accuracy of ``model`` over every image of ``image_set``.
+
+    Training validates with its own ``bf16`` and ``channels_last`` settings (about twice as fast);
+    ``python -m seattn eval`` keeps float32, so its figures may differ from the run's last
+    validation in the last digit.
+    """
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
     was_training = model.training
     model.eval()
     total_loss, correct = 0.0, 0
@@ -144,7 +155,8 @@ def evaluate(
             for start in range(0, len(image_set), batch_size):
                 images = normalize_uint8(image_set.images[start : start + batch_size])
                 labels = image_set.labels[start : start + batch_size]
-                logits = model(images)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    logits = model(images.contiguous(memory_format=memory_format)).float()
                 total_loss += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
                 hits = logits.argmax(dim=1) == labels
                 correct += int(hits.sum())
@@ -379,7 +391,7 @@ def _train_loop(
                 train_loss=loss_sum / seen,
             )
         report(phase="validating", epoch=epoch, batch=batches, batches=batches)
-        val = evaluate(model, splits.val)
+        val = evaluate(model, splits.val, bf16=config.bf16, channels_last=config.channels_last)
         snapshot = excitation_snapshot(model, probe_batch)
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step(val["loss"])

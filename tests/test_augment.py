@@ -238,6 +238,13 @@ def test_color_jitter_applies_each_samples_own_order(float_images: torch.Tensor)
     assert len({tuple(o) for o in parameters.jitter_orders.tolist()}) > 1
 
 
+def test_color_jitter_leaves_its_input_alone(float_images: torch.Tensor) -> None:
+    before = float_images.clone()
+    parameters = BatchAugment(hue=0.5).draw_parameters(BATCH, generator(12))
+    color_jitter(float_images, parameters.jitter_factors, parameters.jitter_orders)
+    assert torch.equal(float_images, before)
+
+
 def test_color_jitter_skips_ops_that_are_off(float_images: torch.Tensor) -> None:
     factors = torch.full((BATCH, 4), float("nan"))
     factors[:, SATURATION] = 0.5

@@ -77,6 +77,24 @@ def test_se_block_computes_squeeze_excitation_scale():
     torch.testing.assert_close(block(x), result.output)
 
 
+def test_channels_last_input_takes_the_fast_path_with_the_same_values_and_gradients():
+    torch.manual_seed(0)
+    block = SEBlock(16, 4)
+    x = torch.randn(3, 16, 6, 5)
+    x_last = x.contiguous(memory_format=torch.channels_last).requires_grad_()
+    x = x.requires_grad_()
+    plain, fast = block.excite(x), block.excite(x_last)
+    assert fast.output.is_contiguous(memory_format=torch.channels_last)
+    assert fast.output.shape == x.shape
+    for name in ("squeeze", "weights", "output"):
+        torch.testing.assert_close(getattr(fast, name), getattr(plain, name))
+    upstream = torch.randn(3, 16, 6, 5)
+    plain_grads = torch.autograd.grad((plain.output * upstream).sum(), [x, *block.parameters()])
+    fast_grads = torch.autograd.grad((fast.output * upstream).sum(), [x_last, *block.parameters()])
+    for expected, actual in zip(plain_grads, fast_grads, strict=True):
+        torch.testing.assert_close(actual, expected)
+
+
 def test_handed_out_tensors_survive_in_place_ops_that_follow():
     torch.manual_seed(0)
     block = SEBlock(8, 2)

@@ -166,6 +166,21 @@ def test_evaluate_counts_per_class(image_folder, tmp_path):
     assert result["accuracy"] == pytest.approx(mean_per_class)  # balanced classes
 
 
+def test_bf16_channels_last_validation_agrees_with_float32(image_folder):
+    from seattn.data import decode_folder
+    from seattn.model import SECNN
+
+    image_set = decode_folder(image_folder)
+    torch.manual_seed(0)
+    model = SECNN(16, num_classes=3).eval()
+    exact = evaluate(model, image_set)
+    fast = evaluate(model, image_set, bf16=True, channels_last=True)
+    assert fast["n"] == exact["n"]
+    assert fast["loss"] == pytest.approx(exact["loss"], rel=0.02)
+    assert abs(fast["accuracy"] - exact["accuracy"]) <= 0.05
+    assert not model.training
+
+
 @pytest.mark.slow
 def test_one_epoch_on_real_cifar_beats_chance_by_far(real_data, tmp_path):
     config = TrainConfig(data=str(real_data), reduction_ratio=16, epochs=1, limit=6000)
