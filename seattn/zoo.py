@@ -6,8 +6,10 @@
                              split, validation accuracy and loss, per-class accuracy, training
                              time, hardware, software versions and the metrics history
 
-Names: "no-se", "se-r2", "se-r4", "se-r8", "se-r16", "se-r32". SEATTN_ZOO_DIR points elsewhere
-(tests use it so they never depend on the shipped files).
+Names: "no-se", "se-r2", "se-r4", "se-r8", "se-r16", "se-r32" by default; ``--name`` ships a
+second model of one variant under its own name. Runs of the same variant and recipe with other
+seeds can ride along as metrics only (``--seed-run``): the Compare page averages them.
+SEATTN_ZOO_DIR points elsewhere (tests use it so they never depend on the shipped files).
 """
 
 from __future__ import annotations
@@ -51,21 +53,67 @@ def default_model_path() -> Path:
     return path
 
 
+def _completed_training(run_dir: Path | str) -> tuple[Run, dict[str, Any], list[dict[str, Any]]]:
+    run = Run(run_dir)
+    payload = read_checkpoint(run.checkpoint_path)
+    history = list(payload.get("history", []))
+    if not history:
+        raise CheckpointError(f"{run.checkpoint_path}: no completed epoch to export")
+    return run, payload, history
+
+
+def _variant(config: dict[str, Any]) -> tuple[Any, ...]:
+    """What must match for two runs to count as seeds of one model: ratio, recipe, data, split."""
+    data = config.get("data_description") or {}
+    return (
+        config.get("reduction_ratio"),
+        json.dumps(config.get("recipe"), sort_keys=True),
+        data.get("fingerprint"),
+        data.get("split"),
+    )
+
+
+def seed_record(run_dir: Path | str) -> dict[str, Any]:
+    """A run's metrics, for shipping beside another seed's weights (no weights of its own)."""
+    run, payload, history = _completed_training(run_dir)
+    last = history[-1]
+    return {
+        "seed": payload["config"].get("seed"),
+        "epochs": payload["epoch"],
+        "final_val_accuracy": last["val_accuracy"],
+        "best_val_accuracy": max(row["val_accuracy"] for row in history),
+        "val_loss": last["val_loss"],
+        "per_class": payload.get("val_per_class"),
+        "training_seconds": sum(row["epoch_seconds"] for row in history),
+        "state": run.read_status().get("state"),
+        "history": history,
+    }
+
+
+def matching_seed_runs(run_dir: Path | str, seed_runs: list[Path]) -> list[Path]:
+    """Those of ``seed_runs`` that trained the same variant as ``run_dir`` with another seed."""
+    _, payload, _ = _completed_training(run_dir)
+    variant, seed = _variant(payload["config"]), payload["config"].get("seed")
+    matches = []
+    for other in seed_runs:
+        other_config = _completed_training(other)[1]["config"]
+        if _variant(other_config) == variant and other_config.get("seed") != seed:
+            matches.append(other)
+    return matches
+
+
 def export_run(
     run_dir: Path | str,
     folder: Path | None = None,
     *,
+    name: str | None = None,
     hardware: str | None = None,
     extra_seeds: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write a completed run's model into the zoo as float16 weights plus metadata; returns .pt."""
-    run = Run(run_dir)
-    payload = read_checkpoint(run.checkpoint_path)
+    run, payload, history = _completed_training(run_dir)
     config = payload["config"]
-    history = list(payload.get("history", []))
-    if not history:
-        raise CheckpointError(f"{run.checkpoint_path}: no completed epoch to export")
-    name = model_name(config.get("reduction_ratio"))
+    name = name or model_name(config.get("reduction_ratio"))
     folder = folder or zoo_dir()
     folder.mkdir(parents=True, exist_ok=True)
     half_state = {
@@ -113,15 +161,43 @@ def export_run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m seattn.zoo RUN_DIR...``: put completed runs' models into the package's zoo."""
+    """``python -m seattn.zoo RUN_DIR...``: put completed runs' models into the zoo (the package's
+    own unless SEATTN_ZOO_DIR says otherwise)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m seattn.zoo", description=main.__doc__)
     parser.add_argument("runs", nargs="+", type=Path, help="run folders to export")
     parser.add_argument("--hardware", default=None, help="what they were trained on")
+    parser.add_argument("--name", default=None, help="zoo name (one run only; default: se-rN)")
+    parser.add_argument(
+        "--seed-run",
+        action="append",
+        default=[],
+        type=Path,
+        help="a run of the same variant and recipe with another seed: its metrics ship along",
+    )
     args = parser.parse_args(argv)
-    for run_dir in args.runs:
-        print(export_run(run_dir, PACKAGE_ZOO_DIR, hardware=args.hardware))
+    if args.name and len(args.runs) > 1:
+        parser.error("--name names one model: export one run at a time with it")
+    try:
+        # Match every seed run before writing anything, so a mistake exports nothing.
+        seeds = {run_dir: matching_seed_runs(run_dir, args.seed_run) for run_dir in args.runs}
+        unmatched = set(args.seed_run).difference(*seeds.values())
+        if unmatched:
+            names = ", ".join(sorted(str(path) for path in unmatched))
+            parser.exit(1, f"error: no exported run shares variant, recipe and data with {names}\n")
+        for run_dir, seed_runs in seeds.items():
+            records = sorted((seed_record(path) for path in seed_runs), key=lambda r: r["seed"])
+            path = export_run(
+                run_dir,
+                zoo_dir(),
+                name=args.name,
+                hardware=args.hardware,
+                extra_seeds=records,
+            )
+            print(f"{path} (+ metrics of {len(records)} other seeds)")
+    except (CheckpointError, OSError) as error:
+        parser.exit(1, f"error: {error}\n")
     return 0
 
 

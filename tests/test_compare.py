@@ -454,3 +454,30 @@ def test_figures_say_when_there_is_nothing_to_draw():
     ):
         assert isinstance(figure, go.Figure) and not figure.data
         assert figure.layout.annotations
+
+
+def test_bundled_seed_records_with_a_history_join_the_learning_curves(tmp_path):
+    def history(accuracies):
+        return [
+            {"epoch": epoch, "val_accuracy": a, "val_loss": 1.0, "train_loss": 1.0}
+            for epoch, a in enumerate(accuracies, start=1)
+        ]
+
+    meta = {
+        "name": "se-r4",
+        "reduction_ratio": 4,
+        "seed": 0,
+        "classes": ["a", "b"],
+        "data": {"fingerprint": "f", "split": "s"},
+        "recipe": {"optimizer": "Adam"},
+        "epochs": 2,
+        "history": history([0.5, 0.6]),
+        "seeds": [{"seed": 1, "final_val_accuracy": 0.8, "history": history([0.6, 0.8])}],
+    }
+    (tmp_path / "se-r4.pt").write_bytes(b"")  # metadata says everything: weights are not read
+    (tmp_path / "se-r4.json").write_text(json.dumps(meta))
+
+    (group,) = compare.group_models(compare.read_bundled(tmp_path))
+    curves = compare.learning_curves(group)
+    accuracy = curves[curves["metric"] == "validation accuracy"].set_index("epoch")
+    assert accuracy.loc[2, "seeds"] == 2 and accuracy.loc[2, "mean"] == pytest.approx(0.7)

@@ -3,6 +3,7 @@ import torch
 
 from seattn.checkpoints import load_model, read_checkpoint
 from seattn.model import count_parameters, parse_ratio
+from seattn.runs import Run
 from seattn.train import TrainConfig, train
 from seattn.zoo import (
     DEFAULT_MODEL,
@@ -12,6 +13,7 @@ from seattn.zoo import (
     export_run,
     metadata,
 )
+from seattn.zoo import main as zoo_main
 
 SHIPPED = bundled_models(PACKAGE_ZOO_DIR)
 
@@ -59,3 +61,63 @@ def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_
     assert meta["parameters"] == count_parameters(original)
     assert meta["hardware"] == "test machine" and meta["epochs"] == 1
     assert exported.stat().st_size < (tmp_path / "run" / "checkpoint.pt").stat().st_size / 2
+
+
+def _tiny_run(image_folder, tmp_path, name: str, ratio: int, seed: int):
+    config = TrainConfig(
+        data=str(image_folder),
+        reduction_ratio=ratio,
+        epochs=1,
+        batch_size=16,
+        val_fraction=0.25,
+        seed=seed,
+    )
+    train(config, tmp_path / name, threads=1, data_dir=tmp_path)
+    return tmp_path / name
+
+
+def test_cli_ships_other_seeds_as_metrics_under_a_chosen_name(
+    image_folder, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "zoo"))
+    shipped = _tiny_run(image_folder, tmp_path, "seed0", 8, 0)
+    other = _tiny_run(image_folder, tmp_path, "seed1", 8, 1)
+
+    assert zoo_main([str(shipped), "--seed-run", str(other), "--name", "se-r8-short"]) == 0
+
+    assert sorted(p.name for p in (tmp_path / "zoo").iterdir()) == [
+        "se-r8-short.json",
+        "se-r8-short.pt",
+    ]
+    meta = metadata("se-r8-short", tmp_path / "zoo")
+    assert meta["name"] == "se-r8-short" and meta["seed"] == 0
+    [record] = meta["seeds"]
+    other_metrics = Run(other).read_metrics()
+    assert record["seed"] == 1 and record["epochs"] == 1
+    assert record["final_val_accuracy"] == pytest.approx(other_metrics["val_accuracy"].iloc[-1])
+    assert record["val_loss"] == pytest.approx(other_metrics["val_loss"].iloc[-1])
+    assert len(record["history"]) == 1 and set(record["per_class"]) == set(meta["classes"])
+    assert "1 other seeds" in capsys.readouterr().out
+
+
+def test_cli_refuses_a_seed_run_of_another_variant_and_writes_nothing(
+    image_folder, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "zoo"))
+    shipped = _tiny_run(image_folder, tmp_path, "r8", 8, 0)
+    other_ratio = _tiny_run(image_folder, tmp_path, "r4", 4, 1)
+
+    with pytest.raises(SystemExit) as exit_info:
+        zoo_main([str(shipped), "--seed-run", str(other_ratio)])
+
+    assert exit_info.value.code == 1
+    assert str(other_ratio) in capsys.readouterr().err
+    assert not (tmp_path / "zoo").exists()
+
+
+def test_cli_names_a_missing_run_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "zoo"))
+    with pytest.raises(SystemExit) as exit_info:
+        zoo_main([str(tmp_path / "nowhere")])
+    assert exit_info.value.code == 1
+    assert "nowhere" in capsys.readouterr().err
