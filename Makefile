@@ -37,6 +37,8 @@ format: $(STAMP)
 # The training benchmark wants the machine to itself, with OpenMP's default (busy) waiting.
 bench: $(STAMP)
 	env -u OMP_WAIT_POLICY $(BIN)/python -m bench.train_throughput
+	env -u OMP_WAIT_POLICY $(BIN)/python -m bench.se_block_speed
+	$(BIN)/python -m bench.augment_speed
 	$(BIN)/python -m bench.explore_speed
 	$(BIN)/python -m bench.train_page_speed
 
