@@ -20,6 +20,7 @@ from PIL import Image
 from seattn import jobs
 from seattn.runs import Run, list_runs
 from seattn.settings import runs_root
+from seattn.train import TrainConfig
 
 REAL_DATA_ENV = "SEATTN_DATA"
 CLASSES = ("circle", "square", "stripes")
@@ -39,6 +40,18 @@ def make_class_image(class_index: int, rng: np.random.Generator, size: int = 32)
     colour = np.array([200, 80 + 40 * class_index, 60], dtype=np.uint8)
     base[mask] = colour
     return Image.fromarray(base)
+
+
+def tiny_config(folder: Path, ratio: int | None, seed: int = 0) -> TrainConfig:
+    """One epoch of batch 16 over a small class folder: seconds to train, enough to export."""
+    return TrainConfig(
+        data=str(folder),
+        reduction_ratio=ratio,
+        epochs=1,
+        batch_size=16,
+        val_fraction=0.25,
+        seed=seed,
+    )
 
 
 def write_image_folder(root: Path, per_class: int, *, seed: int = 0, size: int = 32) -> Path:

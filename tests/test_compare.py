@@ -29,8 +29,8 @@ from seattn.model import (
 from seattn.probe import probe, weight_statistics
 from seattn.runs import COMPLETED, FAILED, STOPPED, Run
 from seattn.sweep import sweep_run_name
-from seattn.train import TrainConfig, train
-from tests.conftest import write_image_folder
+from seattn.train import train
+from tests.conftest import tiny_config, write_image_folder
 
 RATIOS = (None, 4, 8)
 EXTRA_BUNDLED_SEED = {
@@ -39,17 +39,6 @@ EXTRA_BUNDLED_SEED = {
     "final_val_accuracy": 0.4,
     "val_loss": 1.5,
 }
-
-
-def tiny_config(folder: Path, ratio: int | None, seed: int = 0) -> TrainConfig:
-    return TrainConfig(
-        data=str(folder),
-        reduction_ratio=ratio,
-        epochs=1,
-        batch_size=16,
-        val_fraction=0.25,
-        seed=seed,
-    )
 
 
 def comparison_store(base: Path, image_folder: Path) -> dict[str, Path]:

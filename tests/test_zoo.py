@@ -14,6 +14,7 @@ from seattn.zoo import (
     metadata,
 )
 from seattn.zoo import main as zoo_main
+from tests.conftest import tiny_config
 
 SHIPPED = bundled_models(PACKAGE_ZOO_DIR)
 
@@ -64,15 +65,7 @@ def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_
 
 
 def _tiny_run(image_folder, tmp_path, name: str, ratio: int, seed: int):
-    config = TrainConfig(
-        data=str(image_folder),
-        reduction_ratio=ratio,
-        epochs=1,
-        batch_size=16,
-        val_fraction=0.25,
-        seed=seed,
-    )
-    train(config, tmp_path / name, threads=1, data_dir=tmp_path)
+    train(tiny_config(image_folder, ratio, seed), tmp_path / name, threads=1, data_dir=tmp_path)
     return tmp_path / name
 
 
