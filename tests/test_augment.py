@@ -56,6 +56,11 @@ def float_images() -> torch.Tensor:
     x[:, :, :4] = x[:, :1, :4]
     x[:, 0, 4:8] = 1.0
     x[:, 1, 8:12] = 0.0
+    # Ties between two channels pick the hue formula's branch; black and white have no hue.
+    x[:, 1, 12:16] = x[:, 0, 12:16]
+    x[:, 2, 16:20] = x[:, 1, 16:20]
+    x[:, :, 20:22] = 0.0
+    x[:, :, 22:24] = 1.0
     return x
 
 
