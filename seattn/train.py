@@ -188,6 +188,12 @@ def _training_batch(
     return (floats - _MEAN) / _STD
 
 
+def _adam(model: nn.Module, lr: float) -> torch.optim.Adam:
+    # The fused kernel: the same update as the default per-parameter loop, several times faster
+    # on CPU for this model; state dicts of either kind load into it, so older runs resume.
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+
+
 def _epoch_seed(seed: int, epoch: int) -> int:
     return seed * 1_000_003 + epoch
 
@@ -314,7 +320,7 @@ def _train_loop(
 
     torch.manual_seed(config.seed)
     model = SECNN(config.reduction_ratio, num_classes=len(splits.train.classes))
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = _adam(model, config.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", patience=SCHEDULER_PATIENCE, factor=SCHEDULER_FACTOR
     )
@@ -325,7 +331,7 @@ def _train_loop(
         payload = checkpoints.read_checkpoint(run.checkpoint_path)
         _check_resumable(payload["config"], config, run.checkpoint_path)
         model = checkpoints.model_from_checkpoint(payload, run.checkpoint_path).train()
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        optimizer = _adam(model, config.lr)
         optimizer.load_state_dict(payload["optimizer_state"])
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer, mode="min", patience=SCHEDULER_PATIENCE, factor=SCHEDULER_FACTOR

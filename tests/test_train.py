@@ -1,3 +1,4 @@
+import dataclasses
 import threading
 
 import pandas as pd
@@ -186,3 +187,26 @@ def test_one_epoch_on_real_cifar_beats_chance_by_far(real_data, tmp_path):
     config = TrainConfig(data=str(real_data), reduction_ratio=16, epochs=1, limit=6000)
     train(config, tmp_path / "run", data_dir=tmp_path)
     assert Run(tmp_path / "run").read_metrics()["val_accuracy"].iloc[0] > 0.2
+
+
+def test_a_checkpoint_from_the_unfused_optimizer_resumes(image_folder, tmp_path):
+    from seattn.checkpoints import model_from_checkpoint, save_checkpoint
+
+    config = TrainConfig(
+        data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
+    )
+    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    payload = read_checkpoint(checkpoint)
+    # Runs saved before training used the fused kernel hold the default loop's optimizer state.
+    model = model_from_checkpoint(payload, checkpoint)
+    unfused = torch.optim.Adam(model.parameters(), lr=config.lr)
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+    unfused.step()
+    assert not unfused.defaults["fused"]
+    payload["optimizer_state"] = unfused.state_dict()
+    save_checkpoint(checkpoint, payload)
+
+    train(dataclasses.replace(config, epochs=2), tmp_path / "run", resume=True, threads=1)
+
+    assert Run(tmp_path / "run").read_metrics()["epoch"].tolist() == [1, 2]
