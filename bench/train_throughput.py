@@ -5,7 +5,7 @@ of epochs, each in its own process, one after the other; this prints, for each, 
 whole epochs (data loading, augmentation, validation included), wall time including start-up,
 peak resident memory (from the kernel's accounting of that process), and validation accuracy.
 
-    python -m bench.train_throughput --data FOLDER [--epochs 2] [--limit N] [--threads 2]
+    python -m bench.train_throughput --data FOLDER [--epochs 2] [--limit N] [--threads 2] [--seed 0]
 
 FOLDER defaults to SEATTN_DATA. Run it on an otherwise idle machine: absolute figures move with
 load, the ratio much less.
@@ -48,14 +48,21 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2)
+    # After a few epochs, validation accuracy moves by points from one seed to the next: compare
+    # accuracy over several seeds before reading anything into a gap.
+    parser.add_argument("--seed", type=int, default=0, help="training seed of both pipelines")
     args = parser.parse_args()
     if not args.data:
         raise SystemExit("give --data FOLDER (or set SEATTN_DATA)")
     common = ["--epochs", str(args.epochs), "--threads", str(args.threads)]
+    common += ["--seed", str(args.seed)]
     if args.limit:
         common += ["--limit", str(args.limit)]
 
-    print(f"data {args.data}, {args.epochs} epochs, {args.threads} threads", flush=True)
+    print(
+        f"data {args.data}, {args.epochs} epochs, {args.threads} threads, seed {args.seed}",
+        flush=True,
+    )
     stdout, base_wall, base_rss = run_measured(
         [sys.executable, "-m", "bench.reference_pipeline", "--data", args.data, *common]
     )
