@@ -342,6 +342,8 @@ def _train_loop(
         start_epoch = int(payload["epoch"]) + 1
         run_config["created_from_resume_at_epoch"] = start_epoch - 1
         run.log(f"resumed from the checkpoint of epoch {start_epoch - 1}")
+        # Progress counts from the checkpoint, also when no epoch is left to train.
+        writer.update(epoch=start_epoch - 1, batch=0, last_epoch=history[-1] if history else None)
     elif resume:
         saved = run.read_config()
         if saved:

@@ -210,3 +210,14 @@ def test_a_checkpoint_from_the_unfused_optimizer_resumes(image_folder, tmp_path)
     train(dataclasses.replace(config, epochs=2), tmp_path / "run", resume=True, threads=1)
 
     assert Run(tmp_path / "run").read_metrics()["epoch"].tolist() == [1, 2]
+
+
+def test_resuming_a_finished_run_completes_at_its_last_epoch(image_folder, tmp_path):
+    config = TrainConfig(
+        data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
+    )
+    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    status = train(config, tmp_path / "run", resume=True, threads=1, data_dir=tmp_path)
+    assert status["state"] == COMPLETED
+    assert status["epoch"] == 1 and status["last_epoch"]["epoch"] == 1
+    assert Run(tmp_path / "run").read_metrics()["epoch"].tolist() == [1]
