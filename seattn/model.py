@@ -22,7 +22,6 @@ from seattn.ratios import (  # noqa: F401  (re-exported: the model's vocabulary)
 )
 
 IMAGE_SIZE = 32
-CHANNELS_LAST = torch.channels_last
 
 
 class Excitation(NamedTuple):
@@ -49,7 +48,11 @@ class SEBlock(nn.Module):
         )
 
     def excite(self, x: torch.Tensor) -> Excitation:
-        if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=CHANNELS_LAST):
+        if (
+            x.dim() == 4
+            and x.is_contiguous(memory_format=torch.channels_last)
+            and not x.is_contiguous()
+        ):
             # A channels-last [B, C, H, W] is a plain [B, H*W, C] in memory. Pooling and scaling
             # that view runs two to three times faster, forward plus backward, than the same maths
             # on the 4-D tensor, whose reductions over H and W stride across memory

@@ -73,11 +73,11 @@ def _variant(config: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def seed_record(run_dir: Path | str) -> dict[str, Any]:
-    """A run's metrics, for shipping beside another seed's weights (no weights of its own)."""
+def read_seed_run(run_dir: Path | str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """A run's variant and its metrics, for shipping beside another seed's weights."""
     run, payload, history = _completed_training(run_dir)
     last = history[-1]
-    return {
+    record = {
         "seed": payload["config"].get("seed"),
         "epochs": payload["epoch"],
         "final_val_accuracy": last["val_accuracy"],
@@ -88,18 +88,7 @@ def seed_record(run_dir: Path | str) -> dict[str, Any]:
         "state": run.read_status().get("state"),
         "history": history,
     }
-
-
-def matching_seed_runs(run_dir: Path | str, seed_runs: list[Path]) -> list[Path]:
-    """Those of ``seed_runs`` that trained the same variant as ``run_dir`` with another seed."""
-    _, payload, _ = _completed_training(run_dir)
-    variant, seed = _variant(payload["config"]), payload["config"].get("seed")
-    matches = []
-    for other in seed_runs:
-        other_config = _completed_training(other)[1]["config"]
-        if _variant(other_config) == variant and other_config.get("seed") != seed:
-            matches.append(other)
-    return matches
+    return _variant(payload["config"]), record
 
 
 def export_run(
@@ -180,14 +169,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.name and len(args.runs) > 1:
         parser.error("--name names one model: export one run at a time with it")
     try:
-        # Match every seed run before writing anything, so a mistake exports nothing.
-        seeds = {run_dir: matching_seed_runs(run_dir, args.seed_run) for run_dir in args.runs}
-        unmatched = set(args.seed_run).difference(*seeds.values())
+        # Read and match every seed run (each once) before writing anything, so a mistake
+        # exports nothing.
+        candidates = {path: read_seed_run(path) for path in args.seed_run}
+        matches: dict[Path, list[Path]] = {}
+        for run_dir in args.runs:
+            config = _completed_training(run_dir)[1]["config"]
+            variant, seed = _variant(config), config.get("seed")
+            matches[run_dir] = [
+                path
+                for path, (other_variant, record) in candidates.items()
+                if other_variant == variant and record["seed"] != seed
+            ]
+        unmatched = set(candidates).difference(*matches.values())
         if unmatched:
             names = ", ".join(sorted(str(path) for path in unmatched))
             parser.exit(1, f"error: no exported run shares variant, recipe and data with {names}\n")
-        for run_dir, seed_runs in seeds.items():
-            records = sorted((seed_record(path) for path in seed_runs), key=lambda r: r["seed"])
+        for run_dir, paths in matches.items():
+            records = sorted((candidates[path][1] for path in paths), key=lambda r: r["seed"])
             path = export_run(
                 run_dir,
                 zoo_dir(),
