@@ -78,12 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a model into a run folder",
         description="Train the reference CNN (with or without SE) with the reference recipe.",
     )
-    _add_training_options(train, default_data_spec())
-    train.add_argument("--ratio", type=_ratio, default=16, help="SE reduction ratio, or 'none'")
-    train.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    recipe = _add_training_options(train, default_data_spec())
+    recipe.description = "with --resume, the options not given are the run's own"
+    recipe.add_argument(
+        "--ratio",
+        dest="reduction_ratio",
+        metavar="RATIO",
+        type=_ratio,
+        help="SE reduction ratio, or 'none' (default: 16)",
+    )
+    recipe.add_argument("--seed", type=int, help="training seed (default: 0)")
     train.add_argument("--run-dir", type=Path, required=True, help="folder for this run's files")
     train.add_argument(
-        "--resume", action="store_true", help="continue the run in --run-dir from its checkpoint"
+        "--resume",
+        action="store_true",
+        help="continue the run in --run-dir from its checkpoint (give --epochs to train it longer)",
     )
 
     evaluate = commands.add_parser(
@@ -120,39 +129,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_training_options(parser: argparse.ArgumentParser, default_data: str) -> None:
-    parser.add_argument(
-        "--data",
-        default=default_data,
-        help=f"'cifar10' or a folder of class sub-folders (default: {default_data})",
+def _add_training_options(parser: argparse.ArgumentParser, default_data: str) -> Any:
+    """Add the recipe options (returned as their group) and --threads, --quiet."""
+    # Recipe options not given stay out of the namespace (SUPPRESS), so a resume can tell "not
+    # given" (take the run's own) from "given" (must match the run, unless it is --epochs).
+    recipe = parser.add_argument_group("recipe", argument_default=argparse.SUPPRESS)
+    recipe.add_argument(
+        "--data", help=f"'cifar10' or a folder of class sub-folders (default: {default_data})"
     )
-    parser.add_argument("--epochs", type=_positive_int, default=30)
-    parser.add_argument("--batch-size", type=_positive_int, default=128)
-    parser.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate")
-    parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    recipe.add_argument("--epochs", type=_positive_int, help="epochs to train (default: 30)")
+    recipe.add_argument("--batch-size", type=_positive_int, help="images per batch (default: 128)")
+    recipe.add_argument("--lr", type=_positive_float, help="Adam learning rate (default: 1e-3)")
+    recipe.add_argument(
+        "--no-augment", dest="augment", action="store_false", help="train without augmentation"
+    )
+    recipe.add_argument(
+        "--limit", type=_positive_int, help="use at most this many images (default: all)"
+    )
+    recipe.add_argument("--split-seed", type=int, help="seed of the validation split (default: 0)")
     parser.add_argument("--threads", type=_positive_int, default=None, help="CPU threads")
-    parser.add_argument(
-        "--limit", type=_positive_int, default=None, help="use at most this many images"
-    )
-    parser.add_argument("--split-seed", type=int, default=0, help="seed of the validation split")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return recipe
 
 
-def _train_config(args: argparse.Namespace, ratio: int | None, seed: int) -> Any:
+# TrainConfig fields the command line can set.
+RECIPE_OPTIONS = (
+    "data",
+    "reduction_ratio",
+    "epochs",
+    "batch_size",
+    "lr",
+    "seed",
+    "split_seed",
+    "augment",
+    "limit",
+)
+
+
+def _train_config(
+    args: argparse.Namespace, *, saved: dict[str, Any] | None = None, **fixed: Any
+) -> Any:
+    """The options given on the command line, else the run's ``saved`` config, else defaults."""
+    from seattn.settings import default_data_spec
     from seattn.train import TrainConfig
 
+    fields: dict[str, Any] = {"data": default_data_spec()}
+    fields.update({name: saved[name] for name in RECIPE_OPTIONS if name in (saved or {})})
+    fields.update({name: getattr(args, name) for name in RECIPE_OPTIONS if hasattr(args, name)})
+    fields.update(fixed)
     try:
-        return TrainConfig(
-            data=args.data,
-            reduction_ratio=ratio,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            seed=seed,
-            split_seed=args.split_seed,
-            augment=not args.no_augment,
-            limit=args.limit,
-        )
+        return TrainConfig(**fields)
     except ValueError as error:
         raise CommandError(str(error)) from None
 
@@ -187,7 +213,10 @@ def _run_training(config: Any, run_dir: Path, *, resume: bool, args: argparse.Na
 
 
 def command_train(args: argparse.Namespace) -> int:
-    config = _train_config(args, args.ratio, args.seed)
+    from seattn.runs import Run
+
+    saved = Run(args.run_dir).read_config() if args.resume else None
+    config = _train_config(args, saved=saved)
     state = _run_training(config, args.run_dir, resume=args.resume, args=args)
     print(f"{args.run_dir}: {state}", file=sys.stderr)
     return 0 if state == "completed" else 3
@@ -206,12 +235,10 @@ def command_sweep(args: argparse.Namespace) -> int:
     root = args.runs_root or runs_root()
     for ratio in ratios:
         for seed in seeds:
-            run_dir = root / sweep_run_name(ratio, seed, args.epochs)
-            resume = run_dir.exists()
+            config = _train_config(args, reduction_ratio=ratio, seed=seed)
+            run_dir = root / sweep_run_name(ratio, seed, config.epochs)
             print(f"{ratio_label(ratio)}, seed {seed} -> {run_dir}", file=sys.stderr)
-            state = _run_training(
-                _train_config(args, ratio, seed), run_dir, resume=resume, args=args
-            )
+            state = _run_training(config, run_dir, resume=run_dir.exists(), args=args)
             if state != "completed":
                 print(f"sweep stopped at {run_dir}: {state}", file=sys.stderr)
                 return 3

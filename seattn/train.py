@@ -250,6 +250,10 @@ def train(
             f"{run.path} already holds a run; add --resume to continue it or choose another "
             "--run-dir"
         )
+    if resume and (saved := run.read_config()):
+        # Refused before anything is written or loaded: the run keeps its status, and the answer
+        # comes at once, not after minutes of decoding. The loop checks the checkpoint's config.
+        _check_resumable(saved, config, run.path / "config.json")
     run.path.mkdir(parents=True, exist_ok=True)
     run.clear_stop_request()
     threads = threads or torch.get_num_threads()
@@ -345,9 +349,6 @@ def _train_loop(
         # Progress counts from the checkpoint, also when no epoch is left to train.
         writer.update(epoch=start_epoch - 1, batch=0, last_epoch=history[-1] if history else None)
     elif resume:
-        saved = run.read_config()
-        if saved:
-            _check_resumable(saved, config, run.path / "config.json")
         run.log("no checkpoint yet: starting from the first epoch")
     # Rewrite the derived files from the checkpoint: rows of an epoch that never got its
     # checkpoint (a kill between the two writes) disappear here.

@@ -168,8 +168,16 @@ def test_a_sigkilled_run_reads_as_interrupted_and_resumes(image_folder, tmp_path
     leftovers = [p.name for p in run.path.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == [] or all(p.startswith(".") for p in leftovers)
 
-    seattn(*arguments, "--epochs", str(epoch_kept + 1), "--resume")
+    # A resume names only the run and what changes; the rest is the run's own (ratio 8, the
+    # folder, batch 8). An option that contradicts the run is refused, leaving it as it was.
+    resume = ["train", "--run-dir", str(run.path), "--resume", "--threads", "1"]
+    assert_one_clean_error_line(
+        seattn(*resume, "--ratio", "4", check=False), "cannot resume with reduction_ratio=4"
+    )
+    assert run.state() == INTERRUPTED
+    seattn(*resume, "--epochs", str(epoch_kept + 1))
     assert run.state() == "completed"
+    assert run.read_config()["reduction_ratio"] == 8 and run.read_config()["batch_size"] == 8
     assert run.read_metrics()["epoch"].tolist() == list(range(1, epoch_kept + 2))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from seattn import jobs
-from seattn.__main__ import build_parser
+from seattn.__main__ import _train_config, build_parser
 from seattn.runs import (
     COMPLETED,
     FAILED,
@@ -66,9 +66,11 @@ def test_spec_becomes_arguments_the_cli_accepts(tmp_path):
         threads=1,
     )
     args = build_parser().parse_args(["train", *spec.cli_args(tmp_path / "r", resume=True)])
-    assert (args.data, args.ratio, args.epochs, args.batch_size) == (str(tmp_path), None, 3, 16)
-    assert (args.lr, args.seed, args.no_augment, args.limit) == (0.0005, 7, True, 50)
     assert args.resume and args.quiet and args.threads == 1 and args.run_dir == tmp_path / "r"
+    # Every option is given, so none comes from the saved run, however it differs.
+    saved = {"data": "elsewhere", "reduction_ratio": 4, "epochs": 99, "augment": True}
+    config = _train_config(args, saved=saved)
+    assert jobs.JobSpec.from_config({**config.to_dict(), "threads": args.threads}) == spec
     # config.json carries every field of the spec, plus more that the CLI does not take
     config = {**spec.to_dict(), "classes": ["a"], "bf16": True, "threads": 1}
     assert jobs.JobSpec.from_config(config) == spec

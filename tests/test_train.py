@@ -124,6 +124,7 @@ def test_stop_request_file_stops_the_run(image_folder, tmp_path):
 
 def test_resume_with_other_arguments_is_refused(image_folder, tmp_path):
     train(_config(image_folder, epochs=1), tmp_path / "run", threads=1, data_dir=tmp_path)
+    before = Run(tmp_path / "run").read_status()
     with pytest.raises(ValueError, match="cannot resume with reduction_ratio=8"):
         train(
             _config(image_folder, reduction_ratio=8),
@@ -132,6 +133,7 @@ def test_resume_with_other_arguments_is_refused(image_folder, tmp_path):
             threads=1,
             data_dir=tmp_path,
         )
+    assert Run(tmp_path / "run").read_status() == before  # the refusal leaves the run as it was
     # More epochs is allowed: the run continues.
     status = train(
         _config(image_folder, epochs=2), tmp_path / "run", resume=True, threads=1, data_dir=tmp_path
