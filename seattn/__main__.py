@@ -171,10 +171,13 @@ def _train_config(
 ) -> Any:
     """The options given on the command line, else the run's ``saved`` config, else defaults."""
     from seattn.settings import default_data_spec
-    from seattn.train import TrainConfig
+    from seattn.train import TrainConfig, resume_data_spec
 
     fields: dict[str, Any] = {"data": default_data_spec()}
-    fields.update({name: saved[name] for name in RECIPE_OPTIONS if name in (saved or {})})
+    if saved:
+        fields.update({name: saved[name] for name in RECIPE_OPTIONS if name in saved})
+        if "data" in saved:
+            fields["data"] = resume_data_spec(saved)
     fields.update({name: getattr(args, name) for name in RECIPE_OPTIONS if hasattr(args, name)})
     fields.update(fixed)
     try:

@@ -218,10 +218,30 @@ def build_run_config(
     }
 
 
+def resume_data_spec(saved: dict[str, Any]) -> str:
+    """The data a saved run resumes on: its folder's absolute path when it trained on a folder
+    (the spec it was given may be relative to another working directory), else its spec."""
+    description = saved.get("data_description") or {}
+    if description.get("kind") == "folder" and description.get("source"):
+        return str(description["source"])
+    return str(saved["data"])
+
+
+def _same_data(saved: dict[str, Any], spec: str) -> bool:
+    if saved.get("data") == spec:
+        return True
+    description = saved.get("data_description") or {}
+    return description.get("kind") == "folder" and (
+        Path(spec).expanduser().resolve() == Path(description.get("source", "")).resolve()
+    )
+
+
 def _check_resumable(saved: dict[str, Any], config: TrainConfig, path: Path) -> None:
     for key, value in config.to_dict().items():
         if key in TrainConfig.RESUMABLE_CHANGES or key not in saved:
             continue
+        if key == "data" and _same_data(saved, value):
+            continue  # the same folder, named from another working directory
         if saved[key] != value:
             raise ValueError(
                 f"{path}: cannot resume with {key}={value!r}; the run was started with "

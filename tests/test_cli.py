@@ -17,7 +17,7 @@ from seattn.runs import INTERRUPTED, RUNNING, Run
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def seattn(*args, check=True, timeout=180):
+def seattn(*args, check=True, timeout=180, cwd=None):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_WAIT_POLICY": "PASSIVE"}
     result = subprocess.run(
         [sys.executable, "-m", "seattn", *map(str, args)],
@@ -25,6 +25,7 @@ def seattn(*args, check=True, timeout=180):
         text=True,
         env=env,
         timeout=timeout,
+        cwd=cwd,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}: {result.stderr}")
@@ -179,6 +180,20 @@ def test_a_sigkilled_run_reads_as_interrupted_and_resumes(image_folder, tmp_path
     assert run.state() == "completed"
     assert run.read_config()["reduction_ratio"] == 8 and run.read_config()["batch_size"] == 8
     assert run.read_metrics()["epoch"].tolist() == list(range(1, epoch_kept + 2))
+
+
+def test_a_run_on_a_relative_folder_resumes_from_another_working_directory(image_folder, tmp_path):
+    run = Run(tmp_path / "run")
+    start = ["--run-dir", run.path, "--batch-size", "8", "--limit", "40", "--threads", "1"]
+    seattn("train", "--data", image_folder.name, *start, "--epochs", "1", cwd=image_folder.parent)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # Naming the folder another way (absolute here) is the same data, not a different run.
+    seattn("train", "--data", image_folder, *start, "--epochs", "2", "--resume", cwd=elsewhere)
+    # Not naming it at all resumes on the run's own folder, wherever it was named from.
+    seattn("train", "--run-dir", run.path, "--resume", "--epochs", "3", cwd=elsewhere)
+    assert run.state() == "completed"
+    assert run.read_metrics()["epoch"].tolist() == [1, 2, 3]
 
 
 def test_sweep_trains_every_ratio_and_seed(image_folder, tmp_path):
