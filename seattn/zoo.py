@@ -62,12 +62,19 @@ def _completed_training(run_dir: Path | str) -> tuple[Run, dict[str, Any], list[
     return run, payload, history
 
 
-def _variant(config: dict[str, Any]) -> tuple[Any, ...]:
+def _recipe_as_trained(payload: dict[str, Any]) -> dict[str, Any]:
+    """The run's recipe with the epochs its checkpoint holds: a run stopped, or resumed with no
+    epoch left, keeps the epochs it once planned in its config."""
+    return {**(payload["config"].get("recipe") or {}), "epochs": payload["epoch"]}
+
+
+def _variant(payload: dict[str, Any]) -> tuple[Any, ...]:
     """What must match for two runs to count as seeds of one model: ratio, recipe, data, split."""
+    config = payload["config"]
     data = config.get("data_description") or {}
     return (
         config.get("reduction_ratio"),
-        json.dumps(config.get("recipe"), sort_keys=True),
+        json.dumps(_recipe_as_trained(payload), sort_keys=True),
         data.get("fingerprint"),
         data.get("split"),
     )
@@ -88,7 +95,7 @@ def read_seed_run(run_dir: Path | str) -> tuple[tuple[Any, ...], dict[str, Any]]
         "state": run.read_status().get("state"),
         "history": history,
     }
-    return _variant(payload["config"]), record
+    return _variant(payload), record
 
 
 def export_run(
@@ -128,7 +135,7 @@ def export_run(
             "classes": config.get("classes"),
             "epochs": payload["epoch"],
             "seed": config.get("seed"),
-            "recipe": config.get("recipe"),
+            "recipe": _recipe_as_trained(payload),
             "data": config.get("data_description"),
             "val_accuracy": last["val_accuracy"],
             "val_loss": last["val_loss"],
@@ -174,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         candidates = {path: read_seed_run(path) for path in args.seed_run}
         matches: dict[Path, list[Path]] = {}
         for run_dir in args.runs:
-            config = _completed_training(run_dir)[1]["config"]
-            variant, seed = _variant(config), config.get("seed")
+            payload = _completed_training(run_dir)[1]
+            variant, seed = _variant(payload), payload["config"].get("seed")
             matches[run_dir] = [
                 path
                 for path, (other_variant, record) in candidates.items()

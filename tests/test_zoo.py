@@ -1,3 +1,6 @@
+import dataclasses
+import threading
+
 import pytest
 import torch
 
@@ -114,3 +117,29 @@ def test_cli_names_a_missing_run_folder(tmp_path, monkeypatch, capsys):
         zoo_main([str(tmp_path / "nowhere")])
     assert exit_info.value.code == 1
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_a_run_stopped_before_its_planned_end_ships_with_the_epochs_it_trained(
+    image_folder, tmp_path, monkeypatch
+):
+    # Planned 2 epochs, stopped after the first: its config still says 2.
+    stop = threading.Event()
+    config = dataclasses.replace(tiny_config(image_folder, 8, 0), epochs=2)
+    stopped = tmp_path / "stopped"
+    status = train(
+        config,
+        stopped,
+        threads=1,
+        data_dir=tmp_path,
+        stop_event=stop,
+        progress=lambda fields: stop.set() if fields.get("phase") == "epoch done" else None,
+    )
+    assert status["state"] == "stopped" and Run(stopped).read_config()["epochs"] == 2
+    other = _tiny_run(image_folder, tmp_path, "seed1", 8, 1)  # planned and trained 1 epoch
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "zoo"))
+
+    assert zoo_main([str(stopped), "--seed-run", str(other)]) == 0
+
+    meta = metadata("se-r8", tmp_path / "zoo")
+    assert meta["epochs"] == 1 and meta["recipe"]["epochs"] == 1
+    assert [record["seed"] for record in meta["seeds"]] == [1]
