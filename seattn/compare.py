@@ -159,18 +159,6 @@ def _whole_number(value: Any) -> int | None:
         return None
 
 
-def _as_trained(recipe: dict[str, Any], epochs: int | None) -> dict[str, Any]:
-    """The recipe with the epochs actually trained.
-
-    A model exported before its planned end (a bundled model taken from a run still training)
-    trained fewer epochs than its recipe planned; it is compared with models of as many epochs.
-    """
-    recipe = dict(recipe)
-    if epochs is not None and recipe.get("epochs") != epochs:
-        recipe["epochs"] = epochs
-    return recipe
-
-
 def _from_config(
     source: str, name: str, config: dict[str, Any], history: pd.DataFrame, checkpoint: Path
 ) -> TrainedModel:
@@ -182,7 +170,9 @@ def _from_config(
         seed=_whole_number(config.get("seed")),
         classes=tuple(config.get("classes") or data.get("classes") or ()),
         data=dict(data),
-        recipe=_as_trained(config.get("recipe") or recipe_of(config), len(history) or None),
+        recipe=zoo.recipe_as_trained(
+            config.get("recipe") or recipe_of(config), len(history) or None
+        ),
         history=history,
         epochs=len(history) or None,
         checkpoint=checkpoint,
@@ -260,7 +250,7 @@ def _bundled_from_metadata(name: str, weights: Path, meta: dict[str, Any]) -> li
         seed=_whole_number(meta.get("seed")),
         classes=tuple(meta.get("classes") or data.get("classes") or ()),
         data=dict(data),
-        recipe=_as_trained(meta.get("recipe") or {}, epochs),
+        recipe=zoo.recipe_as_trained(meta.get("recipe") or {}, epochs),
         history=history,
         epochs=epochs,
         best_val_accuracy=reported("best_val_accuracy", "best_val_accuracy"),

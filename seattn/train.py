@@ -218,21 +218,22 @@ def build_run_config(
     }
 
 
+def _saved_folder(saved: dict[str, Any]) -> str | None:
+    """The absolute path of the folder a saved run trained on; None for CIFAR-10."""
+    description = saved.get("data_description") or {}
+    return description.get("source") if description.get("kind") == "folder" else None
+
+
 def resume_data_spec(saved: dict[str, Any]) -> str:
     """The data a saved run resumes on: its folder's absolute path when it trained on a folder
     (the spec it was given may be relative to another working directory), else its spec."""
-    description = saved.get("data_description") or {}
-    if description.get("kind") == "folder" and description.get("source"):
-        return str(description["source"])
-    return str(saved["data"])
+    return _saved_folder(saved) or str(saved["data"])
 
 
 def _same_data(saved: dict[str, Any], spec: str) -> bool:
-    if saved.get("data") == spec:
-        return True
-    description = saved.get("data_description") or {}
-    return description.get("kind") == "folder" and (
-        Path(spec).expanduser().resolve() == Path(description.get("source", "")).resolve()
+    folder = _saved_folder(saved)
+    return saved.get("data") == spec or (
+        folder is not None and Path(spec).expanduser().resolve() == Path(folder).resolve()
     )
 
 

@@ -62,10 +62,17 @@ def _completed_training(run_dir: Path | str) -> tuple[Run, dict[str, Any], list[
     return run, payload, history
 
 
-def _recipe_as_trained(payload: dict[str, Any]) -> dict[str, Any]:
-    """The run's recipe with the epochs its checkpoint holds: a run stopped, or resumed with no
-    epoch left, keeps the epochs it once planned in its config."""
-    return {**(payload["config"].get("recipe") or {}), "epochs": payload["epoch"]}
+def recipe_as_trained(recipe: dict[str, Any], epochs: int | None) -> dict[str, Any]:
+    """The recipe with the epochs actually trained (when known).
+
+    A run stopped before its planned end, or resumed with no epoch left, keeps the epochs it once
+    planned in its config; it trained, and is compared with models of, as many as it holds.
+    """
+    return dict(recipe) if epochs is None else {**recipe, "epochs": epochs}
+
+
+def _checkpoint_recipe(payload: dict[str, Any]) -> dict[str, Any]:
+    return recipe_as_trained(payload["config"].get("recipe") or {}, payload["epoch"])
 
 
 def _variant(payload: dict[str, Any]) -> tuple[Any, ...]:
@@ -74,7 +81,7 @@ def _variant(payload: dict[str, Any]) -> tuple[Any, ...]:
     data = config.get("data_description") or {}
     return (
         config.get("reduction_ratio"),
-        json.dumps(_recipe_as_trained(payload), sort_keys=True),
+        json.dumps(_checkpoint_recipe(payload), sort_keys=True),
         data.get("fingerprint"),
         data.get("split"),
     )
@@ -135,7 +142,7 @@ def export_run(
             "classes": config.get("classes"),
             "epochs": payload["epoch"],
             "seed": config.get("seed"),
-            "recipe": _recipe_as_trained(payload),
+            "recipe": _checkpoint_recipe(payload),
             "data": config.get("data_description"),
             "val_accuracy": last["val_accuracy"],
             "val_loss": last["val_loss"],

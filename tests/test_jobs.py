@@ -69,8 +69,8 @@ def test_spec_becomes_arguments_the_cli_accepts(tmp_path):
     assert args.resume and args.quiet and args.threads == 1 and args.run_dir == tmp_path / "r"
     # Every option is given, so none comes from the saved run, however it differs.
     saved = {"data": "elsewhere", "reduction_ratio": 4, "epochs": 99, "augment": True}
-    config = _train_config(args, saved=saved)
-    assert jobs.JobSpec.from_config({**config.to_dict(), "threads": args.threads}) == spec
+    cli_config = _train_config(args, saved=saved)
+    assert jobs.JobSpec.from_config({**cli_config.to_dict(), "threads": args.threads}) == spec
     # config.json carries every field of the spec, plus more that the CLI does not take
     config = {**spec.to_dict(), "classes": ["a"], "bf16": True, "threads": 1}
     assert jobs.JobSpec.from_config(config) == spec
