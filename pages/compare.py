@@ -78,7 +78,7 @@ def sweep_form(expanded: bool) -> None:
             key="compare_seeds",
             help="Comma-separated, or a range like 0-2. More seeds give error bars.",
         )
-        augment = right.checkbox("Augment the training images", value=True, key="compare_aug")
+        augment = shared.augmentation_input(right, "compare_aug")
         recipe = shared.recipe_inputs(st.columns(4), "compare")
         if not st.form_submit_button(
             "Start the sweep", type="primary", icon=":material/play_arrow:"

@@ -32,7 +32,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from seattn import catalog, checkpoints, explore
+from seattn import catalog, checkpoints, explore, recipes
 from seattn.data import CIFAR10, DEFAULT_VAL_FRACTION, DataError, default_data_spec
 from seattn.model import SECNN, ratio_label
 
@@ -272,6 +272,19 @@ def recipe_inputs(columns: Sequence[DeltaGenerator], key_prefix: str) -> dict[st
         "lr": float(lr),
         "limit": int(limit) or None,
     }
+
+
+def augmentation_input(container: DeltaGenerator, key: str) -> str:
+    """The augmentation recipe, by name (seattn.recipes); the course's is preselected."""
+    return container.selectbox(
+        "Augmentation",
+        list(recipes.AUGMENTATIONS),
+        index=list(recipes.AUGMENTATIONS).index(recipes.COURSE),
+        format_func=lambda name: recipes.AUGMENTATIONS[name],
+        key=key,
+        help="How the training images are varied each epoch. The course's full set fits this "
+        "network less well than crop and flip alone; models are compared within one recipe.",
+    )
 
 
 # -- dataset examples -------------------------------------------------------------------------

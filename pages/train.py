@@ -77,7 +77,7 @@ def start_form(expanded: bool) -> None:
             key="train_ratio",
             help="The reduction ratio r sets the SE bottleneck: channels / r hidden units.",
         )
-        augment = right.checkbox("Augment the training images", value=True, key="train_augment")
+        augment = shared.augmentation_input(right, "train_augment")
         cols = st.columns(5)
         recipe = shared.recipe_inputs([cols[0], cols[1], cols[2], cols[4]], "train")
         seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from seattn import __version__
+from seattn.recipes import AUGMENTATIONS, COURSE, NO_AUGMENTATION
 
 
 class CommandError(Exception):
@@ -141,13 +142,29 @@ def _add_training_options(parser: argparse.ArgumentParser, default_data: str) ->
     recipe.add_argument("--batch-size", type=_positive_int, help="images per batch (default: 128)")
     recipe.add_argument("--lr", type=_positive_float, help="Adam learning rate (default: 1e-3)")
     recipe.add_argument(
-        "--no-augment", dest="augment", action="store_false", help="train without augmentation"
+        "--augment",
+        choices=list(AUGMENTATIONS),
+        help="augmentation recipe: "
+        + "; ".join(f"{name}, {text}" for name, text in AUGMENTATIONS.items())
+        + f" (default: {COURSE})",
+    )
+    recipe.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_const",
+        const=NO_AUGMENTATION,
+        help="the same as --augment none",
     )
     recipe.add_argument(
         "--limit", type=_positive_int, help="use at most this many images (default: all)"
     )
     recipe.add_argument("--split-seed", type=int, help="seed of the validation split (default: 0)")
     parser.add_argument("--threads", type=_positive_int, default=None, help="CPU threads")
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="where to train: 'auto' (a CUDA GPU when there is one, else the CPU), 'cpu', 'cuda'",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return recipe
 
@@ -179,6 +196,7 @@ def _train_config(
         if "data" in saved:
             fields["data"] = resume_data_spec(saved)
     fields.update({name: getattr(args, name) for name in RECIPE_OPTIONS if hasattr(args, name)})
+    fields["device"] = args.device  # where it runs, never the run's: a GPU run may resume on a CPU
     fields.update(fixed)
     try:
         return TrainConfig(**fields)

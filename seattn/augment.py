@@ -27,6 +27,8 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from seattn.recipes import CROP_FLIP, NO_AUGMENTATION, parse_augmentation
+
 # ColorJitter's four ops, in the index order torchvision's ColorJitter.get_params permutes.
 BRIGHTNESS, CONTRAST, SATURATION, HUE = range(4)
 
@@ -276,3 +278,13 @@ class BatchAugment:
         """uint8 [B, 3, H, W] -> float32 [B, 3, H, W] in [0, 1], not normalised; each sample gets
         its own random parameters, all drawn from ``generator``."""
         return self.apply(images, self.draw_parameters(images.shape[0], generator))
+
+
+def batch_augment(name: str | bool) -> BatchAugment | None:
+    """The ``BatchAugment`` of a named recipe (seattn.recipes); None for no augmentation."""
+    name = parse_augmentation(name)
+    if name == NO_AUGMENTATION:
+        return None
+    if name == CROP_FLIP:
+        return BatchAugment(brightness=0, contrast=0, saturation=0, hue=0, rotation_degrees=0)
+    return BatchAugment()

@@ -63,6 +63,7 @@ from seattn.model import (
     se_hidden_widths,
 )
 from seattn.probe import probe, weight_statistics
+from seattn.recipes import NO_AUGMENTATION, parse_augmentation
 from seattn.runs import ACTIVE_STATES, COMPLETED, RESUMABLE_STATES, Run, list_runs
 from seattn.settings import runs_root
 from seattn.sweep import sweep_run_name
@@ -316,7 +317,8 @@ def _recipe_text(recipe: dict[str, Any]) -> str:
     if recipe.get("lr") is not None:
         parts.append(f"lr {float(recipe['lr']):g}")
     if recipe.get("augment") is not None:
-        parts.append("augmented" if recipe["augment"] else "no augmentation")
+        name = parse_augmentation(recipe["augment"])
+        parts.append("no augmentation" if name == NO_AUGMENTATION else f"{name} augmentation")
     if recipe.get("limit"):
         parts.append(f"{recipe['limit']} images")
     return ", ".join(parts)

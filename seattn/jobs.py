@@ -42,6 +42,7 @@ import pandas as pd
 from filelock import FileLock
 
 from seattn.monitor import format_duration
+from seattn.recipes import COURSE, parse_augmentation
 from seattn.runs import (
     ACTIVE_STATES,
     COMPLETED,
@@ -89,9 +90,14 @@ class JobSpec:
     lr: float = 1e-3
     seed: int = 0
     split_seed: int = 0
-    augment: bool = True
+    augment: str = COURSE  # a name in seattn.recipes.AUGMENTATIONS
     limit: int | None = None
     threads: int = 1
+
+    def __post_init__(self) -> None:
+        # Runs saved before augmentation recipes had names hold a yes/no.
+        if isinstance(self.augment, bool):
+            object.__setattr__(self, "augment", parse_augmentation(self.augment))
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> JobSpec:
@@ -149,8 +155,7 @@ class JobSpec:
             str(run_dir),
             "--quiet",
         ]
-        if not self.augment:
-            args.append("--no-augment")
+        args += ["--augment", self.augment]
         if self.limit is not None:
             args += ["--limit", str(self.limit)]
         if resume:

@@ -1,12 +1,16 @@
 """The training engine: the reference recipe, fast on a CPU, resumable, observable from files.
 
 Recipe (the course's): CrossEntropyLoss, Adam(lr), ReduceLROnPlateau(min, patience 3, factor 0.5)
-stepped on the validation loss once per epoch, the reference augmentations.
+stepped on the validation loss once per epoch, and a named augmentation recipe (seattn.augment):
+the course's by default.
 
 Speed comes from where the time went in the per-image pipeline, not from changing the recipe:
 images are decoded once into a uint8 tensor (seattn.data), augmented a whole batch at a time
 (seattn.augment), and the network runs channels-last with bfloat16 autocast where the CPU has
-native bfloat16 (see bench/train_throughput.py for the measurements behind each default).
+native bfloat16 (see bench/train_throughput.py for the measurements behind each default). On a CUDA
+GPU (``device="auto"`` picks one when there is one) the data set sits on the GPU whole and the
+batches are augmented there; the random choices are still drawn on the CPU, so a seed gives the
+same crops, flips and order on either device.
 
 Reproducibility: every epoch reseeds its own random streams from (seed, epoch), so a run that
 stopped and resumed at an epoch boundary takes exactly the same steps as one that never stopped.
@@ -33,16 +37,48 @@ from torch import nn
 
 from seattn import checkpoints
 from seattn import data as datasets
-from seattn.augment import BatchAugment
+from seattn.augment import AugmentParameters, BatchAugment, batch_augment
 from seattn.images import CIFAR_MEAN, CIFAR_STD, normalize_uint8
 from seattn.model import SECNN, count_parameters, parse_ratio, ratio_label, se_hidden_widths
 from seattn.probe import excitation_snapshot
+from seattn.recipes import COURSE, parse_augmentation
 from seattn.runs import COMPLETED, FAILED, RUNNING, STOPPED, Run, StatusWriter
 
 PROBE_IMAGES = 256
+# On a GPU, progress is reported at most this often: reading the running loss waits for the
+# device. On the CPU that read is free, and every batch is reported.
+REPORT_SECONDS = 0.2
 EVAL_BATCH_SIZE = 500
 SCHEDULER_PATIENCE = 3
 SCHEDULER_FACTOR = 0.5
+
+
+def resolve_device(name: str) -> torch.device:
+    """The device to train on: for "auto" the CUDA GPU when there is one, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"unknown device {name!r}; use 'auto', 'cpu' or 'cuda'") from None
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {name!r} is not supported; use 'auto', 'cpu' or 'cuda'")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but this machine has no usable CUDA GPU")
+    return device
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether bfloat16 autocast is the fast choice on ``device``."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return cpu_has_native_bf16()
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"the CPU ({_cpu_name()})"
 
 
 def cpu_has_native_bf16() -> bool:
@@ -66,13 +102,16 @@ class TrainConfig:
     seed: int = 0
     split_seed: int = 0
     val_fraction: float = datasets.DEFAULT_VAL_FRACTION
-    augment: bool = True
+    augment: str = COURSE  # a name in seattn.recipes.AUGMENTATIONS
     limit: int | None = None
     channels_last: bool = True
-    bf16: bool = dataclasses.field(default_factory=cpu_has_native_bf16)
+    bf16: bool | None = None  # None: where the device has native bfloat16
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
 
     def __post_init__(self) -> None:
         self.reduction_ratio = parse_ratio(self.reduction_ratio)
+        self.augment = parse_augmentation(self.augment)
+        resolve_device(self.device)  # an unusable device is refused before anything is written
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -81,8 +120,9 @@ class TrainConfig:
         if self.limit is not None and self.limit < 2:
             raise ValueError(f"limit must be at least 2 images, got {self.limit}")
 
-    # Fields that may differ between an interrupted run and its resume without changing the result.
-    RESUMABLE_CHANGES = ("epochs",)
+    # Fields that may differ between an interrupted run and its resume: how long, and where and how
+    # fast the same recipe runs (a run started on a GPU may finish on a CPU).
+    RESUMABLE_CHANGES = ("epochs", "device", "bf16", "channels_last")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -95,8 +135,8 @@ class StopRequested(Exception):
 ProgressCallback = Callable[[dict[str, Any]], None]
 
 
-def software_versions() -> dict[str, str]:
-    return {
+def software_versions(device: torch.device | None = None) -> dict[str, str]:
+    versions = {
         "python": platform.python_version(),
         "torch": str(torch.__version__),
         "torchvision": str(torchvision.__version__),
@@ -104,6 +144,10 @@ def software_versions() -> dict[str, str]:
         "processor": _cpu_name(),
         "cpu_count": str(os.cpu_count()),
     }
+    if device is not None and device.type == "cuda":
+        versions["gpu"] = torch.cuda.get_device_name(device)
+        versions["cuda"] = str(torch.version.cuda)
+    return versions
 
 
 def _cpu_name() -> str:
@@ -124,7 +168,7 @@ def recipe_of(config: dict[str, Any]) -> dict[str, Any]:
         "batch_size": config.get("batch_size"),
         "scheduler": f"ReduceLROnPlateau(min, patience {SCHEDULER_PATIENCE}, factor "
         f"{SCHEDULER_FACTOR})",
-        "augment": config.get("augment"),
+        "augment": None if config.get("augment") is None else parse_augmentation(config["augment"]),
         "epochs": config.get("epochs"),
         "limit": config.get("limit"),
     }
@@ -145,28 +189,32 @@ def evaluate(
     validation in the last digit.
     """
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    total_loss, correct = 0.0, 0
-    per_class_correct = torch.zeros(len(image_set.classes), dtype=torch.int64)
-    per_class_total = torch.bincount(image_set.labels, minlength=len(image_set.classes))
+    n_classes = len(image_set.classes)
+    # Sums stay on the device until the end: one synchronisation per evaluation, not per batch.
+    total_loss = torch.zeros((), device=device)
+    per_class_correct = torch.zeros(n_classes, dtype=torch.int64, device=device)
+    per_class_total = torch.bincount(image_set.labels, minlength=n_classes)
     try:
         with torch.inference_mode():
             for start in range(0, len(image_set), batch_size):
-                images = normalize_uint8(image_set.images[start : start + batch_size])
-                labels = image_set.labels[start : start + batch_size]
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    logits = model(images.contiguous(memory_format=memory_format)).float()
-                total_loss += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
+                images = image_set.images[start : start + batch_size].to(device)
+                labels = image_set.labels[start : start + batch_size].to(device)
+                images = normalize_uint8(images).contiguous(memory_format=memory_format)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    logits = model(images).float()
+                total_loss += nn.functional.cross_entropy(logits, labels, reduction="sum")
                 hits = logits.argmax(dim=1) == labels
-                correct += int(hits.sum())
-                per_class_correct += torch.bincount(labels[hits], minlength=len(image_set.classes))
+                per_class_correct += torch.bincount(labels[hits], minlength=n_classes)
     finally:
         model.train(was_training)
     n = len(image_set)
+    per_class_correct = per_class_correct.cpu()
     return {
-        "loss": total_loss / n,
-        "accuracy": correct / n,
+        "loss": float(total_loss) / n,
+        "accuracy": int(per_class_correct.sum()) / n,
         "n": n,
         "per_class": {
             name: (int(c) / int(t) if int(t) else None)
@@ -184,8 +232,14 @@ _STD = torch.tensor(CIFAR_STD).view(1, 3, 1, 1)
 def _training_batch(
     raw: torch.Tensor, augment: BatchAugment | None, generator: torch.Generator
 ) -> torch.Tensor:
-    floats = augment(raw, generator) if augment is not None else raw.float().div_(255)
-    return (floats - _MEAN) / _STD
+    if augment is None:
+        floats = raw.float().div_(255)
+    else:
+        # The random choices come from the CPU generator on any device, so a seed replays the
+        # same crops and flips on a GPU as on a CPU; only the pixel work runs where the batch is.
+        parameters = augment.draw_parameters(raw.shape[0], generator)
+        floats = augment.apply(raw, AugmentParameters(*(p.to(raw.device) for p in parameters)))
+    return (floats - _MEAN.to(raw.device)) / _STD.to(raw.device)
 
 
 def _adam(model: nn.Module, lr: float) -> torch.optim.Adam:
@@ -214,7 +268,7 @@ def build_run_config(
         },
         "recipe": recipe_of(config.to_dict()),
         "threads": threads,
-        "versions": software_versions(),
+        "versions": software_versions(torch.device(config.device)),
     }
 
 
@@ -243,6 +297,8 @@ def _check_resumable(saved: dict[str, Any], config: TrainConfig, path: Path) -> 
             continue
         if key == "data" and _same_data(saved, value):
             continue  # the same folder, named from another working directory
+        if key == "augment" and parse_augmentation(saved[key]) == value:
+            continue  # saved as yes/no before augmentation recipes had names
         if saved[key] != value:
             raise ValueError(
                 f"{path}: cannot resume with {key}={value!r}; the run was started with "
@@ -341,10 +397,21 @@ def _train_loop(
         limit=config.limit,
         progress=lambda done, total: report(phase="decoding images", done=done, total=total),
     )
+    device = resolve_device(config.device)
+    bf16 = native_bf16(device) if config.bf16 is None else config.bf16
+    config = dataclasses.replace(config, device=str(device), bf16=bf16)
     run_config = build_run_config(config, splits, threads)
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
 
     torch.manual_seed(config.seed)
     model = SECNN(config.reduction_ratio, num_classes=len(splits.train.classes))
+    payload = None
+    if resume and run.checkpoint_path.exists():
+        payload = checkpoints.read_checkpoint(run.checkpoint_path)
+        _check_resumable(payload["config"], config, run.checkpoint_path)
+        model = checkpoints.model_from_checkpoint(payload, run.checkpoint_path).train()
+    # On the device before the optimizer exists: its state lives where the parameters do.
+    model = model.to(device=device, memory_format=memory_format)
     optimizer = _adam(model, config.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", patience=SCHEDULER_PATIENCE, factor=SCHEDULER_FACTOR
@@ -352,15 +419,8 @@ def _train_loop(
     history: list[dict[str, Any]] = []
     excitation: dict[str, Any] = {"epochs": [], "blocks": {}}
     start_epoch = 1
-    if resume and run.checkpoint_path.exists():
-        payload = checkpoints.read_checkpoint(run.checkpoint_path)
-        _check_resumable(payload["config"], config, run.checkpoint_path)
-        model = checkpoints.model_from_checkpoint(payload, run.checkpoint_path).train()
-        optimizer = _adam(model, config.lr)
+    if payload is not None:
         optimizer.load_state_dict(payload["optimizer_state"])
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode="min", patience=SCHEDULER_PATIENCE, factor=SCHEDULER_FACTOR
-        )
         scheduler.load_state_dict(payload["scheduler_state"])
         history = list(payload.get("history", []))
         excitation = payload.get("excitation", excitation)
@@ -377,11 +437,14 @@ def _train_loop(
     run.write_metrics(history)
     run.write_excitation(excitation)
 
-    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory_format)
-    augment = BatchAugment() if config.augment else None
-    probe_batch = normalize_uint8(splits.val.images[:PROBE_IMAGES])
+    run.log(f"training on {_device_name(device)}, bf16 autocast {'on' if bf16 else 'off'}")
+    augment = batch_augment(config.augment)
+    # The whole training set moves to the device once (150 MB for CIFAR-10); batches are cut there.
+    train_images = splits.train.images.to(device)
+    train_labels = splits.train.labels.to(device)
+    probe_batch = normalize_uint8(splits.val.images[:PROBE_IMAGES]).to(device)
     n_train = len(splits.train)
+    sync_free = device.type == "cpu"
     batches = (n_train + config.batch_size - 1) // config.batch_size
     started_total = time.perf_counter()
 
@@ -389,47 +452,52 @@ def _train_loop(
         epoch_started = time.perf_counter()
         generator = torch.Generator().manual_seed(_epoch_seed(config.seed, epoch))
         torch.manual_seed(_epoch_seed(config.seed, epoch))  # dropout draws from the global stream
-        order = torch.randperm(n_train, generator=generator)
+        order = torch.randperm(n_train, generator=generator).to(device)
         model.train()
-        loss_sum, correct, seen = 0.0, 0, 0
+        # Running sums stay on the device; reading them waits for it, so only a report does.
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.int64, device=device)
+        seen, last_report = 0, 0.0
         for batch_index in range(batches):
             if should_stop():
                 raise StopRequested
             indices = order[batch_index * config.batch_size : (batch_index + 1) * config.batch_size]
-            raw = splits.train.images[indices]
-            labels = splits.train.labels[indices]
-            images = _training_batch(raw, augment, generator).contiguous(
+            labels = train_labels[indices]
+            images = _training_batch(train_images[indices], augment, generator).contiguous(
                 memory_format=memory_format
             )
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 logits = model(images)
                 loss = nn.functional.cross_entropy(logits.float(), labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            loss_sum += loss.item() * len(labels)
-            correct += int((logits.argmax(dim=1) == labels).sum())
+            loss_sum += loss.detach() * len(labels)
+            correct += (logits.argmax(dim=1) == labels).sum()
             seen += len(labels)
-            elapsed = time.perf_counter() - epoch_started
-            report(
-                phase="training",
-                epoch=epoch,
-                epochs=config.epochs,
-                batch=batch_index + 1,
-                batches=batches,
-                images_per_second=seen / elapsed if elapsed > 0 else None,
-                train_loss=loss_sum / seen,
-            )
+            now = time.perf_counter()
+            if sync_free or now - last_report >= REPORT_SECONDS or batch_index + 1 == batches:
+                last_report = now
+                elapsed = now - epoch_started
+                report(
+                    phase="training",
+                    epoch=epoch,
+                    epochs=config.epochs,
+                    batch=batch_index + 1,
+                    batches=batches,
+                    images_per_second=seen / elapsed if elapsed > 0 else None,
+                    train_loss=float(loss_sum) / seen,
+                )
         report(phase="validating", epoch=epoch, batch=batches, batches=batches)
-        val = evaluate(model, splits.val, bf16=config.bf16, channels_last=config.channels_last)
+        val = evaluate(model, splits.val, bf16=bf16, channels_last=config.channels_last)
         snapshot = excitation_snapshot(model, probe_batch)
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step(val["loss"])
         epoch_seconds = time.perf_counter() - epoch_started
         row: dict[str, Any] = {
             "epoch": epoch,
-            "train_loss": loss_sum / seen,
-            "train_accuracy": correct / seen,
+            "train_loss": float(loss_sum) / seen,
+            "train_accuracy": int(correct) / seen,
             "val_loss": val["loss"],
             "val_accuracy": val["accuracy"],
             "lr": lr,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from seattn.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
+from seattn.recipes import parse_augmentation
 from seattn.runs import Run, write_json_atomic
 
 PACKAGE_ZOO_DIR = Path(__file__).parent / "zoo"
@@ -63,12 +64,19 @@ def _completed_training(run_dir: Path | str) -> tuple[Run, dict[str, Any], list[
 
 
 def recipe_as_trained(recipe: dict[str, Any], epochs: int | None) -> dict[str, Any]:
-    """The recipe with the epochs actually trained (when known).
+    """The recipe with the epochs actually trained (when known), its augmentation by name.
 
     A run stopped before its planned end, or resumed with no epoch left, keeps the epochs it once
     planned in its config; it trained, and is compared with models of, as many as it holds.
+    Runs saved before augmentation recipes had names say yes or no; named, they group with newer
+    runs of the same recipe.
     """
-    return dict(recipe) if epochs is None else {**recipe, "epochs": epochs}
+    recipe = dict(recipe)
+    if recipe.get("augment") is not None:
+        recipe["augment"] = parse_augmentation(recipe["augment"])
+    if epochs is not None:
+        recipe["epochs"] = epochs
+    return recipe
 
 
 def _checkpoint_recipe(payload: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +111,13 @@ def read_seed_run(run_dir: Path | str) -> tuple[tuple[Any, ...], dict[str, Any]]
         "history": history,
     }
     return _variant(payload), record
+
+
+def _hardware(config: dict[str, Any]) -> str:
+    versions = config.get("versions", {})
+    cpu = f"{versions.get('processor', 'CPU')}, {config.get('threads')} thread(s)"
+    gpu = versions.get("gpu")
+    return f"{gpu} GPU (CUDA {versions.get('cuda')}), with {cpu}" if gpu else cpu
 
 
 def export_run(
@@ -150,8 +165,7 @@ def export_run(
             "per_class": payload.get("val_per_class"),
             "training_seconds": sum(row["epoch_seconds"] for row in history),
             "images_per_second": sum(row["images_per_second"] for row in history) / len(history),
-            "hardware": hardware
-            or f"{versions.get('processor', 'CPU')}, {config.get('threads')} thread(s)",
+            "hardware": hardware or _hardware(config),
             "versions": versions,
             "precision": "weights stored as float16; trained with "
             + ("bfloat16 autocast" if config.get("bf16") else "float32"),

@@ -106,6 +106,16 @@ def test_bad_arguments_exit_with_one_clear_line(tmp_path):
         seattn("eval", tmp_path / "missing.pt", "--data", tmp_path, check=False),
         "missing.pt: no such file",
     )
+    assert_one_clean_error_line(
+        seattn("train", "--augment", "heavy", "--run-dir", tmp_path, check=False),
+        "--augment",
+        "crop-flip",
+    )
+    assert_one_clean_error_line(
+        seattn("train", "--device", "gpu0", "--run-dir", tmp_path / "r", check=False),
+        "unknown device 'gpu0'",
+    )
+    assert not (tmp_path / "r").exists()  # refused before anything was written
 
 
 def test_unreadable_inputs_exit_with_one_clear_line(trained_run, tmp_path):

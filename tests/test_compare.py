@@ -192,6 +192,21 @@ def test_a_repeated_ratio_and_seed_is_left_out_and_said_so():
     assert group.left_out[0][0] is repeat and "repeats a" in group.left_out[0][1]
 
 
+def test_runs_saved_before_augmentation_had_names_group_with_the_course_recipe():
+    recipe = synthetic("base", 4, 0, 0.8).recipe
+
+    def as_saved(augment):
+        return zoo.recipe_as_trained({**recipe, "augment": augment}, 2)
+
+    old = synthetic("old", 4, 0, 0.8, recipe=as_saved(True))
+    new = synthetic("new", 8, 0, 0.8, recipe=as_saved("course"))
+    crop_flip = synthetic("crop", 16, 0, 0.8, recipe=as_saved("crop-flip"))
+    groups = compare.group_models([old, new, crop_flip])
+    assert sorted(sorted(m.name for m in g.models) for g in groups) == [["crop"], ["new", "old"]]
+    labels = {m.name: g.label for g in groups for m in g.models}
+    assert "course augmentation" in labels["new"] and "crop-flip augmentation" in labels["crop"]
+
+
 def test_other_recipe_or_fingerprint_makes_another_group():
     base = synthetic("a", 4, 0, 0.8)
     other_lr = synthetic("b", 4, 1, 0.8, recipe={**base.recipe, "lr": 0.01})

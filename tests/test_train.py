@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 import torch
 
+from seattn import checkpoints
 from seattn.checkpoints import read_checkpoint
 from seattn.runs import COMPLETED, STOPPED, Run
-from seattn.train import TrainConfig, evaluate, train
+from seattn.train import TrainConfig, evaluate, resolve_device, train
+from tests.conftest import tiny_config
 
 
 def _config(folder, **overrides):
@@ -223,3 +225,48 @@ def test_resuming_a_finished_run_completes_at_its_last_epoch(image_folder, tmp_p
     assert status["state"] == COMPLETED
     assert status["epoch"] == 1 and status["last_epoch"]["epoch"] == 1
     assert Run(tmp_path / "run").read_metrics()["epoch"].tolist() == [1]
+
+
+def test_augmentation_is_named_and_the_yes_no_of_older_configs_still_reads():
+    assert TrainConfig(augment=True).augment == "course"
+    assert TrainConfig(augment=False).augment == "none"
+    assert TrainConfig(augment="crop-flip").augment == "crop-flip"
+    with pytest.raises(ValueError, match="unknown augmentation 'heavy'"):
+        TrainConfig(augment="heavy")
+
+
+def test_a_device_that_cannot_be_used_is_refused_by_name():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
+        TrainConfig(device="gpu0")
+    with pytest.raises(ValueError, match="device 'meta' is not supported"):
+        TrainConfig(device="meta")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no usable CUDA GPU"):
+            TrainConfig(device="cuda")
+
+
+def test_a_crop_flip_run_says_so_and_where_it_trained(image_folder, tmp_path):
+    config = dataclasses.replace(tiny_config(image_folder, 4), augment="crop-flip", device="cpu")
+    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    saved = Run(tmp_path / "run").read_config()
+    assert saved["augment"] == saved["recipe"]["augment"] == "crop-flip"
+    assert saved["device"] == "cpu" and isinstance(saved["bf16"], bool)
+    assert "gpu" not in saved["versions"]
+    assert "training on the CPU" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_a_run_saved_with_augment_yes_resumes_as_the_course_recipe(image_folder, tmp_path):
+    run = Run(tmp_path / "old")
+    train(tiny_config(image_folder, 4), run.path, threads=1, data_dir=tmp_path)
+    # Rewrite it as runs were saved before augmentation recipes had names.
+    payload = read_checkpoint(run.checkpoint_path)
+    payload["config"]["augment"] = payload["config"]["recipe"]["augment"] = True
+    checkpoints.save_checkpoint(run.checkpoint_path, payload)
+    run.write_config(payload["config"])
+    config = dataclasses.replace(tiny_config(image_folder, 4), epochs=2)
+    status = train(config, run.path, resume=True, threads=1, data_dir=tmp_path)
+    assert status["state"] == COMPLETED
+    assert read_checkpoint(run.checkpoint_path)["epoch"] == 2
+    assert run.read_config()["recipe"]["augment"] == "course"

@@ -4,7 +4,7 @@ import threading
 import pytest
 import torch
 
-from seattn.checkpoints import load_model, read_checkpoint
+from seattn.checkpoints import load_model, read_checkpoint, save_checkpoint
 from seattn.model import count_parameters, parse_ratio
 from seattn.runs import Run
 from seattn.train import TrainConfig, train
@@ -70,6 +70,18 @@ def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_
 def _tiny_run(image_folder, tmp_path, name: str, ratio: int, seed: int):
     train(tiny_config(image_folder, ratio, seed), tmp_path / name, threads=1, data_dir=tmp_path)
     return tmp_path / name
+
+
+def test_the_hardware_named_is_the_one_the_run_recorded(image_folder, tmp_path):
+    run = _tiny_run(image_folder, tmp_path, "run", 8, 0)
+    meta = metadata(export_run(run, tmp_path / "zoo").stem, tmp_path / "zoo")
+    assert meta["hardware"] == f"{meta['versions']['processor']}, 1 thread(s)"
+    # A run trained on a GPU records it (seattn.train.software_versions): named first.
+    payload = read_checkpoint(run / "checkpoint.pt")
+    payload["config"]["versions"].update(gpu="NVIDIA H200", cuda="13.0")
+    save_checkpoint(run / "checkpoint.pt", payload)
+    meta = metadata(export_run(run, tmp_path / "zoo").stem, tmp_path / "zoo")
+    assert meta["hardware"].startswith("NVIDIA H200 GPU (CUDA 13.0), with ")
 
 
 def test_cli_ships_other_seeds_as_metrics_under_a_chosen_name(
