@@ -1,7 +1,7 @@
 """The training engine: the reference recipe, fast on a CPU, resumable, observable from files.
 
 Recipe (the course's): CrossEntropyLoss, Adam(lr), ReduceLROnPlateau(min, patience 3, factor 0.5)
-stepped on the validation loss once per epoch, and a named augmentation recipe (seattn.augment):
+stepped on the validation loss once per epoch, and a named augmentation recipe (seattn.recipes):
 the course's by default.
 
 Speed comes from where the time went in the per-image pipeline, not from changing the recipe:
