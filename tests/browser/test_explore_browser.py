@@ -64,7 +64,9 @@ def test_an_uploaded_picture_shows_bars_and_feature_maps(server: str, page: Page
     navigation.get_by_text("Explore").click()
     page.get_by_role("heading", name="Explore").wait_for(timeout=60_000)
     page.locator(IDLE).wait_for(timeout=60_000)
-    expect(page.get_by_text("Network to look inside")).to_be_visible()
+    # exact: the Home page's caption ("Choose which trained network to look inside ...") can
+    # linger while Streamlit swaps the pages on a busy machine.
+    expect(page.get_by_text("Network to look inside", exact=True)).to_be_visible()
     page.locator(".st-key-explore_uploads input[type=file]").set_input_files(
         files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": picture()}]
     )
