@@ -22,6 +22,7 @@ from typing import Any
 from seattn import settings, zoo
 from seattn.checkpoints import CheckpointError, load_model
 from seattn.model import ratio_label
+from seattn.recipes import COURSE, augmentation_text, parse_augmentation
 from seattn.runs import COMPLETED, list_runs
 
 BUNDLED, RUN, UPLOAD = "bundled", "run", "upload"
@@ -56,6 +57,7 @@ def _bundled_entry(path: Path) -> ModelEntry:
         for part in (
             _ratio_text(meta),
             _epochs_text(meta.get("epochs")),
+            _unusual_augmentation((meta.get("recipe") or {}).get("augment")),
             f"validation accuracy {accuracy}" if accuracy else "",
         )
         if part
@@ -90,6 +92,7 @@ def run_entries(root: Path | None = None) -> list[ModelEntry]:
             for part in (
                 ratio,
                 _epochs_text(config.get("epochs")),
+                _unusual_augmentation(config.get("augment")),
                 f"trained on {data}" if data else "",
                 f"validation accuracy {accuracy}" if accuracy else "",
             )
@@ -161,6 +164,13 @@ def _read_metadata(folder: Path, name: str) -> dict[str, Any]:
 
 def _accuracy_text(meta: dict[str, Any]) -> str:
     return _percent(meta.get("val_accuracy"))
+
+
+def _unusual_augmentation(augment: Any) -> str:
+    """The augmentation, named only when it is not the course's (which most models follow)."""
+    if augment is None or parse_augmentation(augment) == COURSE:
+        return ""
+    return augmentation_text(augment)
 
 
 def _epochs_text(epochs: Any) -> str:

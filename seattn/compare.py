@@ -63,7 +63,7 @@ from seattn.model import (
     se_hidden_widths,
 )
 from seattn.probe import probe, weight_statistics
-from seattn.recipes import NO_AUGMENTATION, parse_augmentation
+from seattn.recipes import augmentation_text
 from seattn.runs import ACTIVE_STATES, COMPLETED, RESUMABLE_STATES, Run, list_runs
 from seattn.settings import runs_root
 from seattn.sweep import sweep_run_name
@@ -317,8 +317,7 @@ def _recipe_text(recipe: dict[str, Any]) -> str:
     if recipe.get("lr") is not None:
         parts.append(f"lr {float(recipe['lr']):g}")
     if recipe.get("augment") is not None:
-        name = parse_augmentation(recipe["augment"])
-        parts.append("no augmentation" if name == NO_AUGMENTATION else f"{name} augmentation")
+        parts.append(augmentation_text(recipe["augment"]))
     if recipe.get("limit"):
         parts.append(f"{recipe['limit']} images")
     return ", ".join(parts)

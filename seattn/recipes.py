@@ -30,3 +30,9 @@ def parse_augmentation(value: str | bool) -> str:
             f"unknown augmentation {value!r}; choose one of {', '.join(AUGMENTATIONS)}"
         )
     return value
+
+
+def augmentation_text(value: str | bool) -> str:
+    """How a model's label says its augmentation: "crop-flip augmentation", "no augmentation"."""
+    name = parse_augmentation(value)
+    return "no augmentation" if name == NO_AUGMENTATION else f"{name} augmentation"

@@ -70,6 +70,19 @@ def test_bundled_entries_put_the_default_first_and_read_metadata(tmp_path: Path)
     assert entries[2].label == "se-r4 (bundled)"  # unreadable metadata: the weights still count
 
 
+def test_a_model_trained_with_another_augmentation_says_so(tmp_path: Path) -> None:
+    for name, augment in (("course", True), ("light", "crop-flip"), ("plain", "none")):
+        write_checkpoint(tmp_path / f"{name}.pt", 16)
+        meta = {"reduction_ratio": 16, "epochs": 80, "recipe": {"augment": augment}}
+        (tmp_path / f"{name}.json").write_text(json.dumps(meta))
+    details = {e.path.stem: e.details for e in catalog.bundled_entries(tmp_path)}
+    assert details == {
+        "course": "SE r=16, 80 epochs",
+        "light": "SE r=16, 80 epochs, crop-flip augmentation",
+        "plain": "SE r=16, 80 epochs, no augmentation",
+    }
+
+
 def test_zoo_folder_comes_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
