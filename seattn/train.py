@@ -168,7 +168,7 @@ def recipe_of(config: dict[str, Any]) -> dict[str, Any]:
         "batch_size": config.get("batch_size"),
         "scheduler": f"ReduceLROnPlateau(min, patience {SCHEDULER_PATIENCE}, factor "
         f"{SCHEDULER_FACTOR})",
-        "augment": None if config.get("augment") is None else parse_augmentation(config["augment"]),
+        "augment": config.get("augment"),  # named by zoo.recipe_as_trained where it is read
         "epochs": config.get("epochs"),
         "limit": config.get("limit"),
     }
