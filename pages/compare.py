@@ -79,6 +79,7 @@ def sweep_form(expanded: bool) -> None:
             help="Comma-separated, or a range like 0-2. More seeds give error bars.",
         )
         augment = shared.augmentation_input(right, "compare_aug")
+        optimizer = shared.optimizer_input(right, "compare_optimizer")
         recipe = shared.recipe_inputs(st.columns(4), "compare")
         if not st.form_submit_button(
             "Start the sweep", type="primary", icon=":material/play_arrow:"
@@ -92,7 +93,7 @@ def sweep_form(expanded: bool) -> None:
     except ValueError as error:
         st.error(str(error))
         return
-    base = jobs.JobSpec(data=data, augment=augment, **recipe)
+    base = jobs.JobSpec(data=data, augment=augment, optimizer=optimizer, **recipe)
     try:
         plan = compare.plan_sweep(base, ratios, seeds, root)
     except jobs.JobError as error:

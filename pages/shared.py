@@ -11,6 +11,7 @@ The API, kept small on purpose:
     example_pool()        held-out dataset images for examples (or the reason there are none)
     data_input(...)       the training forms' Data radio and Image folder box -> data spec
     recipe_inputs(...)    the training forms' recipe boxes (epochs, batch, lr, images)
+    optimizer_input(...), augmentation_input(...)  the training forms' named-recipe boxes
     request_examples()    ask Explore to open with dataset examples (the Home page's "Try it")
     show_in_explore(path) open Explore with the model stored at ``path`` picked (Train's button)
     run_through_dashboard()  every page calls it first: dashboard.py must run before the page
@@ -249,14 +250,28 @@ def data_input(container: DeltaGenerator, key_prefix: str, folder_help: str) -> 
 def recipe_inputs(columns: Sequence[DeltaGenerator], key_prefix: str) -> dict[str, Any]:
     """Draw the recipe's boxes in four columns: epochs, batch size, learning rate, images.
 
-    Returns them as ``jobs.JobSpec`` fields (``limit`` None: every image). Widget keys:
+    Returns them as ``jobs.JobSpec`` fields (``limit`` None: every image, ``lr`` None: the
+    optimiser's own). Widget keys:
     ``<key_prefix>_epochs``, ``_batch``, ``_lr`` and ``_limit``.
     """
     epochs_column, batch_column, lr_column, limit_column = columns
     epochs = epochs_column.number_input("Epochs", 1, 500, 10, key=f"{key_prefix}_epochs")
     batch_size = batch_column.number_input("Batch size", 1, 1024, 128, key=f"{key_prefix}_batch")
     lr = lr_column.number_input(
-        "Learning rate", 1e-5, 1.0, 1e-3, step=1e-4, format="%.4f", key=f"{key_prefix}_lr"
+        "Learning rate",
+        1e-5,
+        1.0,
+        None,
+        step=1e-4,
+        format="%.4f",
+        key=f"{key_prefix}_lr",
+        placeholder="the optimiser's",
+        help="Empty: each optimiser's own starting rate ("
+        + ", ".join(
+            f"{rate:g} for {recipes.OPTIMIZER_LABELS[name]}"
+            for name, rate in recipes.DEFAULT_LEARNING_RATES.items()
+        )
+        + ").",
     )
     limit = limit_column.number_input(
         "Images (0 = all)",
@@ -269,21 +284,54 @@ def recipe_inputs(columns: Sequence[DeltaGenerator], key_prefix: str) -> dict[st
     return {
         "epochs": int(epochs),
         "batch_size": int(batch_size),
-        "lr": float(lr),
+        "lr": None if lr is None else float(lr),
         "limit": int(limit) or None,
     }
 
 
+def optimizer_input(container: DeltaGenerator, key: str) -> str:
+    """The optimiser recipe, by name (seattn.recipes); the course's is preselected."""
+    return _named_recipe_input(
+        container,
+        "Optimiser",
+        recipes.OPTIMIZERS,
+        recipes.ADAM_PLATEAU,
+        key,
+        "How the weights are updated and the learning rate scheduled. SGD on a cosine fits this "
+        "network further than the course's Adam; models are compared within one recipe.",
+    )
+
+
 def augmentation_input(container: DeltaGenerator, key: str) -> str:
     """The augmentation recipe, by name (seattn.recipes); the course's is preselected."""
-    return container.selectbox(
+    return _named_recipe_input(
+        container,
         "Augmentation",
-        list(recipes.AUGMENTATIONS),
-        index=list(recipes.AUGMENTATIONS).index(recipes.COURSE),
-        format_func=lambda name: recipes.AUGMENTATIONS[name],
+        recipes.AUGMENTATIONS,
+        recipes.COURSE,
+        key,
+        "How the training images are varied each epoch. The course's full set fits this network "
+        "less well than crop and flip alone; models are compared within one recipe.",
+    )
+
+
+def _named_recipe_input(
+    container: DeltaGenerator,
+    label: str,
+    choices: dict[str, str],
+    default: str,
+    key: str,
+    help_text: str,
+) -> str:
+    """A selectbox of recipe names, each shown by its description."""
+    names = list(choices)
+    return container.selectbox(
+        label,
+        names,
+        index=names.index(default),
+        format_func=choices.__getitem__,
         key=key,
-        help="How the training images are varied each epoch. The course's full set fits this "
-        "network less well than crop and flip alone; models are compared within one recipe.",
+        help=help_text,
     )
 
 

@@ -78,6 +78,7 @@ def start_form(expanded: bool) -> None:
             help="The reduction ratio r sets the SE bottleneck: channels / r hidden units.",
         )
         augment = shared.augmentation_input(right, "train_augment")
+        optimizer = shared.optimizer_input(left, "train_optimizer")
         cols = st.columns(5)
         recipe = shared.recipe_inputs([cols[0], cols[1], cols[2], cols[4]], "train")
         seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
@@ -88,7 +89,14 @@ def start_form(expanded: bool) -> None:
             "Start training", type="primary", icon=":material/play_arrow:"
         ):
             return
-    spec = jobs.JobSpec(data=data, reduction_ratio=ratio, seed=int(seed), augment=augment, **recipe)
+    spec = jobs.JobSpec(
+        data=data,
+        reduction_ratio=ratio,
+        seed=int(seed),
+        augment=augment,
+        optimizer=optimizer,
+        **recipe,
+    )
     if not spec.data:
         st.error("Type the path of an image folder, or choose CIFAR-10.")
         return

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from seattn import __version__
-from seattn.recipes import AUGMENTATIONS, COURSE, NO_AUGMENTATION
+from seattn.recipes import (
+    ADAM_PLATEAU,
+    AUGMENTATIONS,
+    COURSE,
+    DEFAULT_LEARNING_RATES,
+    NO_AUGMENTATION,
+    OPTIMIZERS,
+)
 
 
 class CommandError(Exception):
@@ -140,14 +147,15 @@ def _add_training_options(parser: argparse.ArgumentParser, default_data: str) ->
     )
     recipe.add_argument("--epochs", type=_positive_int, help="epochs to train (default: 30)")
     recipe.add_argument("--batch-size", type=_positive_int, help="images per batch (default: 128)")
-    recipe.add_argument("--lr", type=_positive_float, help="Adam learning rate (default: 1e-3)")
+    _add_named_recipe(recipe, "--optimizer", OPTIMIZERS, ADAM_PLATEAU, "optimiser and schedule")
     recipe.add_argument(
-        "--augment",
-        choices=list(AUGMENTATIONS),
-        help="augmentation recipe: "
-        + "; ".join(f"{name}, {text}" for name, text in AUGMENTATIONS.items())
-        + f" (default: {COURSE})",
+        "--lr",
+        type=_positive_float,
+        help="starting learning rate (default: "
+        + ", ".join(f"{rate:g} for {name}" for name, rate in DEFAULT_LEARNING_RATES.items())
+        + ")",
     )
+    _add_named_recipe(recipe, "--augment", AUGMENTATIONS, COURSE, "augmentation recipe")
     recipe.add_argument(
         "--no-augment",
         dest="augment",
@@ -169,6 +177,15 @@ def _add_training_options(parser: argparse.ArgumentParser, default_data: str) ->
     return recipe
 
 
+def _add_named_recipe(
+    group: Any, flag: str, choices: dict[str, str], default: str, what: str
+) -> None:
+    descriptions = "; ".join(f"{name}, {text}" for name, text in choices.items())
+    group.add_argument(
+        flag, choices=list(choices), help=f"{what}: {descriptions} (default: {default})"
+    )
+
+
 # TrainConfig fields the command line can set.
 RECIPE_OPTIONS = (
     "data",
@@ -179,6 +196,7 @@ RECIPE_OPTIONS = (
     "seed",
     "split_seed",
     "augment",
+    "optimizer",
     "limit",
 )
 

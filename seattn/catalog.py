@@ -22,7 +22,14 @@ from typing import Any
 from seattn import settings, zoo
 from seattn.checkpoints import CheckpointError, load_model
 from seattn.model import ratio_label
-from seattn.recipes import COURSE, augmentation_text, parse_augmentation
+from seattn.recipes import (
+    ADAM_PLATEAU,
+    COURSE,
+    OPTIMIZER_LABELS,
+    augmentation_text,
+    optimizer_of,
+    parse_augmentation,
+)
 from seattn.runs import COMPLETED, list_runs
 
 BUNDLED, RUN, UPLOAD = "bundled", "run", "upload"
@@ -57,7 +64,7 @@ def _bundled_entry(path: Path) -> ModelEntry:
         for part in (
             _ratio_text(meta),
             _epochs_text(meta.get("epochs")),
-            _unusual_augmentation((meta.get("recipe") or {}).get("augment")),
+            *_unusual_recipe(meta.get("recipe") or {}),
             f"validation accuracy {accuracy}" if accuracy else "",
         )
         if part
@@ -92,7 +99,7 @@ def run_entries(root: Path | None = None) -> list[ModelEntry]:
             for part in (
                 ratio,
                 _epochs_text(config.get("epochs")),
-                _unusual_augmentation(config.get("augment")),
+                *_unusual_recipe(config.get("recipe") or {}),
                 f"trained on {data}" if data else "",
                 f"validation accuracy {accuracy}" if accuracy else "",
             )
@@ -166,11 +173,16 @@ def _accuracy_text(meta: dict[str, Any]) -> str:
     return _percent(meta.get("val_accuracy"))
 
 
-def _unusual_augmentation(augment: Any) -> str:
-    """The augmentation, named only when it is not the course's (which most models follow)."""
-    if augment is None or parse_augmentation(augment) == COURSE:
-        return ""
-    return augmentation_text(augment)
+def _unusual_recipe(recipe: dict[str, Any]) -> tuple[str, str]:
+    """Augmentation and optimiser, each named only when it is not the course's (most models')."""
+    augment = recipe.get("augment")
+    optimizer = optimizer_of(recipe)
+    return (
+        ""
+        if augment is None or parse_augmentation(augment) == COURSE
+        else augmentation_text(augment),
+        "" if optimizer == ADAM_PLATEAU else OPTIMIZER_LABELS[optimizer],
+    )
 
 
 def _epochs_text(epochs: Any) -> str:

@@ -63,7 +63,7 @@ from seattn.model import (
     se_hidden_widths,
 )
 from seattn.probe import probe, weight_statistics
-from seattn.recipes import augmentation_text
+from seattn.recipes import ADAM_PLATEAU, OPTIMIZER_LABELS, augmentation_text, optimizer_of
 from seattn.runs import ACTIVE_STATES, COMPLETED, RESUMABLE_STATES, Run, list_runs
 from seattn.settings import runs_root
 from seattn.sweep import sweep_run_name
@@ -318,6 +318,8 @@ def _recipe_text(recipe: dict[str, Any]) -> str:
         parts.append(f"lr {float(recipe['lr']):g}")
     if recipe.get("augment") is not None:
         parts.append(augmentation_text(recipe["augment"]))
+    if optimizer_of(recipe) != ADAM_PLATEAU:  # the course's goes unsaid: most models use it
+        parts.append(OPTIMIZER_LABELS[optimizer_of(recipe)])
     if recipe.get("limit"):
         parts.append(f"{recipe['limit']} images")
     return ", ".join(parts)
@@ -408,6 +410,7 @@ def groups_table(groups: Sequence[ComparisonGroup]) -> pd.DataFrame:
                 "split": group.data.get("split"),
                 "epochs": group.recipe.get("epochs"),
                 "batch size": group.recipe.get("batch_size"),
+                "optimizer": OPTIMIZER_LABELS[optimizer_of(group.recipe)],
                 "lr": group.recipe.get("lr"),
                 "augment": group.recipe.get("augment"),
                 "limit": group.recipe.get("limit"),

@@ -42,7 +42,13 @@ import pandas as pd
 from filelock import FileLock
 
 from seattn.monitor import format_duration
-from seattn.recipes import COURSE, parse_augmentation
+from seattn.recipes import (
+    ADAM_PLATEAU,
+    COURSE,
+    OPTIMIZERS,
+    learning_rate_or_default,
+    parse_augmentation,
+)
 from seattn.runs import (
     ACTIVE_STATES,
     COMPLETED,
@@ -87,17 +93,23 @@ class JobSpec:
     reduction_ratio: int | None = 16
     epochs: int = 30
     batch_size: int = 128
-    lr: float = 1e-3
+    lr: float | None = None  # None: the optimiser's own
     seed: int = 0
     split_seed: int = 0
     augment: str = COURSE  # a name in seattn.recipes.AUGMENTATIONS
+    optimizer: str = ADAM_PLATEAU  # a name in seattn.recipes.OPTIMIZERS
     limit: int | None = None
     threads: int = 1
 
     def __post_init__(self) -> None:
-        # Runs saved before augmentation recipes had names hold a yes/no.
+        # Runs saved before recipes had names hold a yes/no for augment, and no optimizer. The
+        # rate is settled here, so that two specs of one recipe are equal however it was given.
         if isinstance(self.augment, bool):
             object.__setattr__(self, "augment", parse_augmentation(self.augment))
+        if self.optimizer is None:
+            object.__setattr__(self, "optimizer", ADAM_PLATEAU)
+        if self.optimizer in OPTIMIZERS:
+            object.__setattr__(self, "lr", learning_rate_or_default(self.lr, self.optimizer))
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> JobSpec:
@@ -155,7 +167,7 @@ class JobSpec:
             str(run_dir),
             "--quiet",
         ]
-        args += ["--augment", self.augment]
+        args += ["--augment", self.augment, "--optimizer", self.optimizer]
         if self.limit is not None:
             args += ["--limit", str(self.limit)]
         if resume:

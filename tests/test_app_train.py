@@ -75,12 +75,19 @@ def poll(at: AppTest, until, timeout: float = WAIT_SECONDS, what: str = "the pag
 
 
 def fill_form(
-    at: AppTest, folder: Path, *, epochs: int, name: str | None = None, augment: str = "course"
+    at: AppTest,
+    folder: Path,
+    *,
+    epochs: int,
+    name: str | None = None,
+    augment: str = "course",
+    optimizer: str = "adam-plateau",
 ) -> None:
     at.radio(key="train_data").set_value("An image folder")
     at.text_input(key="train_folder").input(str(folder))
     at.selectbox(key="train_ratio").set_value(4)
     at.selectbox(key="train_augment").set_value(augment)
+    at.selectbox(key="train_optimizer").set_value(optimizer)
     at.number_input(key="train_epochs").set_value(epochs)
     at.number_input(key="train_batch").set_value(16)
     if name:
@@ -103,7 +110,7 @@ def test_empty_page_invites_a_first_run(root):
 
 def test_a_tiny_job_shows_progress_completes_and_shows_its_curves(root, image_folder):
     at = open_page()
-    start_through_page(at, image_folder, epochs=3, augment="crop-flip")
+    start_through_page(at, image_folder, epochs=3, augment="crop-flip", optimizer="sgd-cosine")
     assert "Started" in texts(at) and "keeps training if you close this tab" in texts(at)
     assert shown_state(at) == RUNNING
     seen = poll(at, lambda at: shown_state(at) in (COMPLETED, FAILED), what="completion")
@@ -118,7 +125,9 @@ def test_a_tiny_job_shows_progress_completes_and_shows_its_curves(root, image_fo
     table = at.dataframe[0].value
     assert table["state"].tolist() == [COMPLETED] and table["epochs"].tolist() == ["3/3"]
     (run,) = list_runs(root)
-    assert run.read_config()["recipe"]["augment"] == "crop-flip"
+    config = run.read_config()
+    assert config["recipe"]["augment"] == "crop-flip" and config["optimizer"] == "sgd-cosine"
+    assert config["lr"] == 0.05  # the rate box left empty: SGD's own
 
 
 def test_stop_and_resume_through_the_page(root, image_folder):

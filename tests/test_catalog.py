@@ -14,7 +14,7 @@ from seattn import catalog, zoo
 from seattn.checkpoints import CheckpointError, save_checkpoint
 from seattn.model import SECNN
 from seattn.runs import Run
-from seattn.train import TrainConfig, train
+from seattn.train import TrainConfig, recipe_of, train
 
 CLASSES = ["circle", "square", "stripes"]
 
@@ -70,16 +70,23 @@ def test_bundled_entries_put_the_default_first_and_read_metadata(tmp_path: Path)
     assert entries[2].label == "se-r4 (bundled)"  # unreadable metadata: the weights still count
 
 
-def test_a_model_trained_with_another_augmentation_says_so(tmp_path: Path) -> None:
-    for name, augment in (("course", True), ("light", "crop-flip"), ("plain", "none")):
+def test_a_model_trained_with_another_recipe_says_so(tmp_path: Path) -> None:
+    sgd = recipe_of({"optimizer": "sgd-cosine"})["optimizer"]
+    for name, recipe in (
+        ("course", {"augment": True, "optimizer": "Adam"}),
+        ("light", {"augment": "crop-flip"}),
+        ("plain", {"augment": "none"}),
+        ("sgd", {"augment": "crop-flip", "optimizer": sgd}),
+    ):
         write_checkpoint(tmp_path / f"{name}.pt", 16)
-        meta = {"reduction_ratio": 16, "epochs": 80, "recipe": {"augment": augment}}
+        meta = {"reduction_ratio": 16, "epochs": 80, "recipe": recipe}
         (tmp_path / f"{name}.json").write_text(json.dumps(meta))
     details = {e.path.stem: e.details for e in catalog.bundled_entries(tmp_path)}
     assert details == {
         "course": "SE r=16, 80 epochs",
         "light": "SE r=16, 80 epochs, crop-flip augmentation",
         "plain": "SE r=16, 80 epochs, no augmentation",
+        "sgd": "SE r=16, 80 epochs, crop-flip augmentation, SGD + cosine",
     }
 
 

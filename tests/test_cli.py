@@ -112,6 +112,11 @@ def test_bad_arguments_exit_with_one_clear_line(tmp_path):
         "crop-flip",
     )
     assert_one_clean_error_line(
+        seattn("train", "--optimizer", "rmsprop", "--run-dir", tmp_path, check=False),
+        "--optimizer",
+        "sgd-cosine",
+    )
+    assert_one_clean_error_line(
         seattn("train", "--device", "gpu0", "--run-dir", tmp_path / "r", check=False),
         "unknown device 'gpu0'",
     )

@@ -29,7 +29,7 @@ from seattn.model import (
 from seattn.probe import probe, weight_statistics
 from seattn.runs import COMPLETED, FAILED, STOPPED, Run
 from seattn.sweep import sweep_run_name
-from seattn.train import train
+from seattn.train import recipe_of, train
 from tests.conftest import tiny_config, write_image_folder
 
 RATIOS = (None, 4, 8)
@@ -485,3 +485,18 @@ def test_bundled_seed_records_with_a_history_join_the_learning_curves(tmp_path):
     curves = compare.learning_curves(group)
     accuracy = curves[curves["metric"] == "validation accuracy"].set_index("epoch")
     assert accuracy.loc[2, "seeds"] == 2 and accuracy.loc[2, "mean"] == pytest.approx(0.7)
+
+
+def test_an_sgd_cosine_model_groups_apart_and_its_label_says_so():
+    def recipe(optimizer):
+        config = {"optimizer": optimizer, "lr": 0.05, "batch_size": 16, "augment": "crop-flip"}
+        return zoo.recipe_as_trained(recipe_of(config), 2)
+
+    adam = synthetic("adam", 4, 0, 0.8, recipe=recipe(None))  # saved before the choice
+    sgd = synthetic("sgd", 8, 0, 0.8, recipe=recipe("sgd-cosine"))
+    groups = compare.group_models([adam, sgd])
+    labels = {m.name: g.label for g in groups for m in g.models}
+    assert len(groups) == 2 and "SGD + cosine" in labels["sgd"]
+    assert "SGD" not in labels["adam"] and "Adam" not in labels["adam"]  # the course's, unsaid
+    table = compare.groups_table(groups).set_index("group")
+    assert table.loc[labels["sgd"], "optimizer"] == "SGD + cosine"

@@ -62,13 +62,20 @@ def test_spec_becomes_arguments_the_cli_accepts(tmp_path):
         lr=0.0005,
         seed=7,
         augment=False,
+        optimizer="sgd-cosine",
         limit=50,
         threads=1,
     )
     args = build_parser().parse_args(["train", *spec.cli_args(tmp_path / "r", resume=True)])
     assert args.resume and args.quiet and args.threads == 1 and args.run_dir == tmp_path / "r"
     # Every option is given, so none comes from the saved run, however it differs.
-    saved = {"data": "elsewhere", "reduction_ratio": 4, "epochs": 99, "augment": True}
+    saved = {
+        "data": "elsewhere",
+        "reduction_ratio": 4,
+        "epochs": 99,
+        "augment": True,
+        "optimizer": "adam-plateau",
+    }
     cli_config = _train_config(args, saved=saved)
     assert jobs.JobSpec.from_config({**cli_config.to_dict(), "threads": args.threads}) == spec
     # config.json carries every field of the spec, plus more that the CLI does not take
@@ -282,3 +289,13 @@ def test_a_job_stopped_while_it_starts_ends_stopped_not_interrupted(root, image_
     assert wait_state(run, (STOPPED, FAILED, INTERRUPTED, COMPLETED)) == STOPPED
     wait_for(lambda: not launched_by(run), what="the launcher to exit")
     assert len(run.read_metrics()) == 0
+
+
+def test_a_spec_settles_its_rate_so_equal_recipes_compare_equal():
+    assert jobs.JobSpec(optimizer="sgd-cosine") == jobs.JobSpec(optimizer="sgd-cosine", lr=0.05)
+    assert jobs.JobSpec().lr == 1e-3
+    # A run saved before there was a choice of optimiser used the course's.
+    old = {"data": "cifar10", "reduction_ratio": 16, "lr": 1e-3, "augment": True}
+    assert jobs.JobSpec.from_config(old) == jobs.JobSpec()
+    with pytest.raises(jobs.JobError, match="unknown optimizer 'rmsprop'"):
+        jobs.JobSpec(optimizer="rmsprop").validate()

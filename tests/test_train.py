@@ -1,4 +1,5 @@
 import dataclasses
+import math
 import threading
 
 import pandas as pd
@@ -76,8 +77,9 @@ def test_same_seed_same_metrics_and_weights(image_folder, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_stop_then_resume_equals_a_run_never_interrupted(image_folder, tmp_path):
-    config = _config(image_folder, epochs=3)
+@pytest.mark.parametrize("optimizer", ["adam-plateau", "sgd-cosine"])
+def test_stop_then_resume_equals_a_run_never_interrupted(image_folder, tmp_path, optimizer):
+    config = _config(image_folder, epochs=3, optimizer=optimizer)
     train(config, tmp_path / "whole", threads=1, data_dir=tmp_path)
 
     stop = threading.Event()
@@ -257,16 +259,54 @@ def test_a_crop_flip_run_says_so_and_where_it_trained(image_folder, tmp_path):
     assert "training on the CPU" in (tmp_path / "run" / "train.log").read_text()
 
 
-def test_a_run_saved_with_augment_yes_resumes_as_the_course_recipe(image_folder, tmp_path):
+def test_a_run_saved_before_recipes_had_names_resumes_as_the_course_recipe(image_folder, tmp_path):
     run = Run(tmp_path / "old")
     train(tiny_config(image_folder, 4), run.path, threads=1, data_dir=tmp_path)
-    # Rewrite it as runs were saved before augmentation recipes had names.
+    # Rewrite it as runs were saved before recipes had names: augment yes/no, no optimizer.
     payload = read_checkpoint(run.checkpoint_path)
     payload["config"]["augment"] = payload["config"]["recipe"]["augment"] = True
+    del payload["config"]["optimizer"]
     checkpoints.save_checkpoint(run.checkpoint_path, payload)
     run.write_config(payload["config"])
     config = dataclasses.replace(tiny_config(image_folder, 4), epochs=2)
+    with pytest.raises(ValueError, match="cannot resume with optimizer='sgd-cosine'.*adam-plateau"):
+        train(
+            dataclasses.replace(config, optimizer="sgd-cosine"),
+            run.path,
+            resume=True,
+            threads=1,
+            data_dir=tmp_path,
+        )
     status = train(config, run.path, resume=True, threads=1, data_dir=tmp_path)
     assert status["state"] == COMPLETED
     assert read_checkpoint(run.checkpoint_path)["epoch"] == 2
     assert run.read_config()["recipe"]["augment"] == "course"
+
+
+def test_sgd_cosine_takes_its_own_rate_down_a_cosine_and_says_so(image_folder, tmp_path):
+    config = _config(image_folder, epochs=4, optimizer="sgd-cosine")
+    assert config.lr == 0.05  # no rate given: SGD's own, not Adam's 1e-3
+    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    run = Run(tmp_path / "run")
+    expected = [0.05 * (1 + math.cos(math.pi * epoch / 4)) / 2 for epoch in range(4)]
+    assert run.read_metrics()["lr"].tolist() == pytest.approx(expected)
+    saved = run.read_config()
+    assert saved["optimizer"] == "sgd-cosine" and saved["lr"] == 0.05
+    assert saved["recipe"]["optimizer"].startswith("SGD(momentum 0.9, Nesterov")
+    assert "cosine" in saved["recipe"]["scheduler"]
+    state = read_checkpoint(run.checkpoint_path)["optimizer_state"]
+    assert state["param_groups"][0]["nesterov"] and "momentum_buffer" in state["state"][0]
+    # Given more epochs, it continues on the cosine of the new total.
+    train(
+        dataclasses.replace(config, epochs=6), run.path, resume=True, threads=1, data_dir=tmp_path
+    )
+    assert run.read_metrics()["lr"].iloc[4] == pytest.approx(
+        0.05 * (1 + math.cos(math.pi * 4 / 6)) / 2
+    )
+
+
+def test_an_optimizer_is_named_and_a_rate_given_is_kept():
+    assert TrainConfig().optimizer == "adam-plateau" and TrainConfig().lr == 1e-3
+    assert TrainConfig(optimizer="sgd-cosine", lr=0.1).lr == 0.1
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'.*sgd-cosine"):
+        TrainConfig(optimizer="rmsprop")
