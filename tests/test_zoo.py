@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from seattn.checkpoints import load_model, read_checkpoint, save_checkpoint
+from seattn.data import load_splits
 from seattn.model import count_parameters, parse_ratio
 from seattn.runs import Run
-from seattn.train import TrainConfig, train
+from seattn.train import TrainConfig, evaluate, train
 from seattn.zoo import (
     DEFAULT_MODEL,
     PACKAGE_ZOO_DIR,
@@ -25,6 +26,24 @@ SHIPPED = bundled_models(PACKAGE_ZOO_DIR)
 def test_the_default_r16_model_ships_with_the_package():
     assert DEFAULT_MODEL in SHIPPED
     assert default_model_path() == PACKAGE_ZOO_DIR / f"{DEFAULT_MODEL}.pt"
+
+
+def test_the_default_model_is_r16_at_85_percent_or_more_on_its_held_out_images():
+    meta = metadata(DEFAULT_MODEL, PACKAGE_ZOO_DIR)
+    assert meta["reduction_ratio"] == 16 and meta["val_accuracy"] >= 0.85
+    assert meta["data"]["val_images"] == 5000 and meta["data"]["train_images"] == 45000
+
+
+@pytest.mark.slow
+def test_the_default_model_scores_what_its_metadata_says(real_data, tmp_path):
+    """The shipped float16 weights, evaluated in float32 on the seeded 5,000 held-out images."""
+    meta = metadata(DEFAULT_MODEL, PACKAGE_ZOO_DIR)
+    splits = load_splits(str(real_data), data_dir=tmp_path, split_seed=0)
+    model, _ = load_model(default_model_path())
+    result = evaluate(model, splits.val)
+    assert result["n"] == 5000 and result["accuracy"] >= 0.85
+    # The run validated with bfloat16 autocast: the last digit may differ, not more.
+    assert result["accuracy"] == pytest.approx(meta["val_accuracy"], abs=0.005)
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
