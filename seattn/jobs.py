@@ -45,7 +45,9 @@ from seattn.monitor import format_duration
 from seattn.recipes import (
     ADAM_PLATEAU,
     COURSE,
+    OPTIMIZER_LABELS,
     OPTIMIZERS,
+    augmentation_text,
     learning_rate_or_default,
     parse_augmentation,
 )
@@ -176,6 +178,10 @@ class JobSpec:
 
     def label(self) -> str:
         return "no SE" if self.reduction_ratio is None else f"r={self.reduction_ratio}"
+
+    def recipe_label(self) -> str:
+        """The named recipes, e.g. "SGD + cosine, crop-flip augmentation"."""
+        return f"{OPTIMIZER_LABELS[self.optimizer]}, {augmentation_text(self.augment)}"
 
 
 # -- where and how many -------------------------------------------------------------------------
@@ -615,6 +621,7 @@ def run_summary(run: Run, now: float | None = None) -> dict[str, Any]:
         "run": run.name,
         "state": state,
         "model": spec.label() if spec else "?",
+        "recipe": spec.recipe_label() if spec else "?",
         "data": _data_name(config, spec),
         "epochs": f"{len(rows)}/{epochs}" if epochs else str(len(rows)),
         "progress": (len(rows) / epochs) if epochs else None,
@@ -641,6 +648,7 @@ SUMMARY_COLUMNS = [
     "run",
     "state",
     "model",
+    "recipe",
     "data",
     "epochs",
     "progress",

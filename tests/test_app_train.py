@@ -124,6 +124,7 @@ def test_a_tiny_job_shows_progress_completes_and_shows_its_curves(root, image_fo
     assert '"type":"heatmap"' in charts["train_hists"]
     table = at.dataframe[0].value
     assert table["state"].tolist() == [COMPLETED] and table["epochs"].tolist() == ["3/3"]
+    assert table["recipe"].tolist() == ["SGD + cosine, crop-flip augmentation"]
     (run,) = list_runs(root)
     config = run.read_config()
     assert config["recipe"]["augment"] == "crop-flip" and config["optimizer"] == "sgd-cosine"

@@ -111,10 +111,11 @@ def test_a_job_runs_detached_and_completes(root, image_folder):
     assert os.getsid(status["launcher_pid"]) == status["launcher_pid"] != os.getsid(0)
     assert wait_state(run, (COMPLETED, FAILED)) == COMPLETED, run.log_tail()
     row = jobs.runs_table(root).iloc[0]
-    assert (row["run"], row["state"], row["model"], row["epochs"]) == (
+    assert (row["run"], row["state"], row["model"], row["recipe"], row["epochs"]) == (
         run.name,
         COMPLETED,
         "r=4",
+        "Adam + plateau, course augmentation",
         "2/2",
     )
     assert 0 <= row["best val accuracy"] <= 1 and row["duration"].endswith("s")
