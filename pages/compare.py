@@ -125,8 +125,8 @@ def choose_group(groups: list[compare.ComparisonGroup]) -> compare.ComparisonGro
     st.subheader("What is compared with what", anchor=False)
     st.markdown(
         "Models are compared only with models trained **on the same images with the same "
-        "recipe** (epochs, batch size, learning rate, augmentation). Each such set is a group; "
-        "pick one to compare its ratios."
+        "recipe** (optimiser, epochs, batch size, learning rate, augmentation). Each such set "
+        "is a group; pick one to compare its ratios."
         if len(groups) > 1
         else "All models here were trained on the same images with the same recipe."
     )

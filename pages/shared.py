@@ -265,7 +265,7 @@ def recipe_inputs(columns: Sequence[DeltaGenerator], key_prefix: str) -> dict[st
         step=1e-4,
         format="%.4f",
         key=f"{key_prefix}_lr",
-        placeholder="the optimiser's",
+        placeholder="default",
         help="Empty: each optimiser's own starting rate ("
         + ", ".join(
             f"{rate:g} for {recipes.OPTIMIZER_LABELS[name]}"

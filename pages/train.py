@@ -78,7 +78,7 @@ def start_form(expanded: bool) -> None:
             help="The reduction ratio r sets the SE bottleneck: channels / r hidden units.",
         )
         augment = shared.augmentation_input(right, "train_augment")
-        optimizer = shared.optimizer_input(left, "train_optimizer")
+        optimizer = shared.optimizer_input(right, "train_optimizer")
         cols = st.columns(5)
         recipe = shared.recipe_inputs([cols[0], cols[1], cols[2], cols[4]], "train")
         seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
