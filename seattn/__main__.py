@@ -275,7 +275,9 @@ def command_sweep(args: argparse.Namespace) -> int:
     for ratio in ratios:
         for seed in seeds:
             config = _train_config(args, reduction_ratio=ratio, seed=seed)
-            run_dir = root / sweep_run_name(ratio, seed, config.epochs)
+            run_dir = root / sweep_run_name(
+                ratio, seed, config.epochs, optimizer=config.optimizer, augment=config.augment
+            )
             print(f"{ratio_label(ratio)}, seed {seed} -> {run_dir}", file=sys.stderr)
             state = _run_training(config, run_dir, resume=run_dir.exists(), args=args)
             if state != "completed":

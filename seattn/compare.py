@@ -920,7 +920,10 @@ def plan_sweep(
     for ratio in ratios:
         for seed in seeds:
             spec = dataclasses.replace(base, reduction_ratio=ratio, seed=seed)
-            plan.append(_plan_one(spec, sweep_run_name(ratio, seed, spec.epochs), root_path))
+            name = sweep_run_name(
+                ratio, seed, spec.epochs, optimizer=spec.optimizer, augment=spec.augment
+            )
+            plan.append(_plan_one(spec, name, root_path))
     return plan
 
 

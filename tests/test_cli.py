@@ -237,11 +237,35 @@ def test_sweep_trains_every_ratio_and_seed(image_folder, tmp_path):
         "sweep-r8-seed1-e1",
     ]
     assert all(Run(tmp_path / "sweeps" / n).state() == "completed" for n in names)
+    # Another recipe with the same epochs gets folders of its own, beside the first sweep's.
+    seattn(
+        "sweep",
+        "--data",
+        image_folder,
+        "--ratios",
+        "8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--optimizer",
+        "sgd-cosine",
+        "--augment",
+        "crop-flip",
+        "--threads",
+        "1",
+        "--runs-root",
+        tmp_path / "sweeps",
+    )
+    assert (
+        Run(tmp_path / "sweeps" / "sweep-r8-seed0-e1-sgd-cosine-crop-flip").state() == "completed"
+    )
 
     from seattn import compare
 
     groups = compare.group_models(compare.read_runs(tmp_path / "sweeps"))
-    assert len(groups) == 1 and groups[0].ratios == [None, 8]
+    assert len(groups) == 2 and groups[0].ratios == [None, 8] and groups[1].ratios == [8]
+    assert "SGD + cosine" in groups[1].label
     table = compare.variants_table(groups[0])
     assert table["seeds"].tolist() == [2, 2] and table["best val accuracy std"].notna().all()
 
