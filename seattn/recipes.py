@@ -49,9 +49,12 @@ def augmentation_text(value: str | bool) -> str:
 
 ADAM_PLATEAU = "adam-plateau"
 SGD_COSINE = "sgd-cosine"
+SGD_MOMENTUM = 0.9
+SGD_WEIGHT_DECAY = 5e-4
 OPTIMIZERS = {
     ADAM_PLATEAU: "the course's: Adam, the rate halved when the validation loss stalls",
-    SGD_COSINE: "SGD (Nesterov momentum 0.9, weight decay 5e-4), the rate on a cosine to zero",
+    SGD_COSINE: f"SGD (Nesterov momentum {SGD_MOMENTUM}, weight decay {SGD_WEIGHT_DECAY:g}), "
+    "the rate on a cosine to zero",
 }
 OPTIMIZER_LABELS = {ADAM_PLATEAU: "Adam + plateau", SGD_COSINE: "SGD + cosine"}
 # Each optimiser's own starting rate; a run that names no rate gets its optimiser's.

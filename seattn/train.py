@@ -48,6 +48,8 @@ from seattn.recipes import (
     ADAM_PLATEAU,
     COURSE,
     SGD_COSINE,
+    SGD_MOMENTUM,
+    SGD_WEIGHT_DECAY,
     learning_rate_or_default,
     parse_augmentation,
     parse_optimizer,
@@ -61,8 +63,6 @@ REPORT_SECONDS = 0.2
 EVAL_BATCH_SIZE = 500
 SCHEDULER_PATIENCE = 3
 SCHEDULER_FACTOR = 0.5
-SGD_MOMENTUM = 0.9
-SGD_WEIGHT_DECAY = 5e-4
 
 
 def resolve_device(name: str) -> torch.device:
