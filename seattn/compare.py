@@ -318,8 +318,9 @@ def _recipe_text(recipe: dict[str, Any]) -> str:
         parts.append(f"lr {float(recipe['lr']):g}")
     if recipe.get("augment") is not None:
         parts.append(augmentation_text(recipe["augment"]))
-    if optimizer_of(recipe) != ADAM_PLATEAU:  # the course's goes unsaid: most models use it
-        parts.append(OPTIMIZER_LABELS[optimizer_of(recipe)])
+    optimizer = optimizer_of(recipe)
+    if optimizer != ADAM_PLATEAU:  # the course's goes unsaid: most models use it
+        parts.append(OPTIMIZER_LABELS[optimizer])
     if recipe.get("limit"):
         parts.append(f"{recipe['limit']} images")
     return ", ".join(parts)
