@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
                 hardware=args.hardware,
                 extra_seeds=records,
             )
-            print(f"{path} (+ metrics of {len(records)} other seeds)")
+            others = f"{len(records)} other seed{'' if len(records) == 1 else 's'}"
+            print(f"{path} (+ metrics of {others})")
     except (CheckpointError, OSError) as error:
         parser.exit(1, f"error: {error}\n")
     return 0

@@ -124,7 +124,7 @@ def test_cli_ships_other_seeds_as_metrics_under_a_chosen_name(
     assert record["final_val_accuracy"] == pytest.approx(other_metrics["val_accuracy"].iloc[-1])
     assert record["val_loss"] == pytest.approx(other_metrics["val_loss"].iloc[-1])
     assert len(record["history"]) == 1 and set(record["per_class"]) == set(meta["classes"])
-    assert "1 other seeds" in capsys.readouterr().out
+    assert "(+ metrics of 1 other seed)" in capsys.readouterr().out
 
 
 def test_cli_refuses_a_seed_run_of_another_variant_and_writes_nothing(
