@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
+from pages.ui import models
+from pages.ui.routing import COMPARE_PAGE, EXPLORE_PAGE, HOME_PAGE, TRAIN_PAGE
 
 st.set_page_config(page_title="seattn: channel attention, visible", page_icon="🔎", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/explore.py", title="Explore", icon=":material/biotech:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page(HOME_PAGE, title="Home", icon=":material/home:", default=True),
+    st.Page(EXPLORE_PAGE, title="Explore", icon=":material/biotech:"),
+    st.Page(TRAIN_PAGE, title="Train", icon=":material/model_training:"),
+    st.Page(COMPARE_PAGE, title="Compare", icon=":material/compare_arrows:"),
 ]
 
 page = st.navigation(PAGES)
 # The sidebar (the model picker) is drawn here, before the page runs, so every page shares one
 # picker and its choice survives moving between pages.
-with shared.sidebar():
+with models.sidebar():
     page.run()

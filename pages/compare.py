@@ -1,26 +1,30 @@
 """Compare: SE reduction ratios side by side, and sweeps that train them.
 
-Thin on purpose: seattn.compare reads the runs and bundled models, groups them and computes every
-number; seattn.compare_figures draws; this page reads widgets and shows what they return. Sweeps
-go through the Train page's job queue (seattn.jobs), so they train in the background.
+Thin on purpose: seattn.analysis.compare reads the runs and bundled models, groups them and
+computes every number; seattn.figures.compare draws; this page reads widgets and shows what they
+return. Sweeps go through the Train page's job queue (seattn.training), so they train in the
+background.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
-from seattn import compare, compare_figures, jobs, zoo
-from seattn.data import DataError, ImageSet, default_data_spec
-from seattn.model import ratio_label
-from seattn.settings import runs_root
+from pages.ui import forms, models, text
+from pages.ui.routing import run_through_dashboard
+from seattn.analysis.compare import attention, grouping, sources, tables
+from seattn.analysis.explore import enlarged, uint8_image
+from seattn.data.datasets import DataError, ImageSet
+from seattn.figures import compare as compare_figures
+from seattn.model.ratios import STANDARD_RATIOS, ratio_label
+from seattn.settings import default_data_spec, runs_root, zoo_dir
+from seattn.training import queue, sweep
 
-shared.run_through_dashboard()
+run_through_dashboard()
 
 PLOT_CONFIG = {"displaylogo": False}
 IMAGE_COUNTS = (100, 250, 500, 1000, 2000, 5000)
 DEFAULT_IMAGE_COUNT = 1000
-TRAIN_PAGE = "pages/train.py"
 PERCENT = ("best val accuracy", "final val accuracy")
 
 root = runs_root()
@@ -30,21 +34,21 @@ root = runs_root()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the validation images…")
-def validation_set(group_key: str, data_setting: str, _group: compare.ComparisonGroup):
+def validation_set(group_key: str, data_setting: str, _group: grouping.ComparisonGroup):
     """The group's validation images, or the sentence saying why there are none."""
     # data_setting (SEATTN_DATA) is only part of the key: it is one of the places looked at.
     try:
-        return compare.validation_images(_group)
+        return attention.validation_images(_group)
     except DataError as error:
         return str(error)
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring the attention of every model…")
 def measurement(
-    group_key: str, stamp: tuple, images: int, _group: compare.ComparisonGroup, _val: ImageSet
-) -> compare.ExcitationMeasurement:
+    group_key: str, stamp: tuple, images: int, _group: grouping.ComparisonGroup, _val: ImageSet
+) -> attention.ExcitationMeasurement:
     # stamp (checkpoints and their modification times) is only part of the key.
-    return compare.measure_excitation(_group, _val, max_images=images, load=shared.load_model)
+    return attention.measure_excitation(_group, _val, max_images=images, load=models.load_model)
 
 
 # -- the sweep form ---------------------------------------------------------------------------
@@ -61,13 +65,13 @@ def sweep_form(expanded: bool) -> None:
             "appear here as they complete; follow them on the Train page."
         )
         left, right = st.columns(2)
-        data = shared.data_input(
+        data = forms.data_input(
             left, "compare", folder_help="Used when 'An image folder' is chosen."
         )
         ratios = right.multiselect(
             "Reduction ratios",
-            list(compare.DEFAULT_SWEEP_RATIOS),
-            default=list(compare.DEFAULT_SWEEP_RATIOS),
+            list(STANDARD_RATIOS),
+            default=list(STANDARD_RATIOS),
             format_func=ratio_label,
             key="compare_ratios",
             help="'no SE' is the same network without SE blocks: the baseline.",
@@ -78,29 +82,29 @@ def sweep_form(expanded: bool) -> None:
             key="compare_seeds",
             help="Comma-separated, or a range like 0-2. More seeds give error bars.",
         )
-        augment = shared.augmentation_input(right, "compare_aug")
-        optimizer = shared.optimizer_input(right, "compare_optimizer")
-        recipe = shared.recipe_inputs(st.columns(4), "compare")
+        augment = forms.augmentation_input(right, "compare_aug")
+        optimizer = forms.optimizer_input(right, "compare_optimizer")
+        recipe = forms.recipe_inputs(st.columns(4), "compare")
         if not st.form_submit_button(
             "Start the sweep", type="primary", icon=":material/play_arrow:"
         ):
             return
-    if not data:
-        st.error("Type the path of an image folder, or choose CIFAR-10.")
+    base = forms.spec_from_form(data, augment=augment, optimizer=optimizer, **recipe)
+    if isinstance(base, str):
+        st.error(base)
         return
     try:
-        seeds = compare.parse_seeds(seeds_text)
+        seeds = sweep.parse_seeds(seeds_text)
     except ValueError as error:
         st.error(str(error))
         return
-    base = jobs.JobSpec(data=data, augment=augment, optimizer=optimizer, **recipe)
     try:
-        plan = compare.plan_sweep(base, ratios, seeds, root)
-    except jobs.JobError as error:
+        plan = sweep.plan_sweep(base, ratios, seeds, root)
+    except queue.JobError as error:
         st.error(str(error))
         return
-    outcome = compare.launch_sweep(plan, root)
-    (st.warning if outcome.refused else st.success)(outcome.summary())
+    outcome = sweep.launch_sweep(plan, root)
+    (st.warning if outcome.refused else st.success)(text.sweep_summary(outcome))
     for name, reason in outcome.refused:
         st.error(f"{name}: {reason}")
 
@@ -109,7 +113,7 @@ def sweep_form(expanded: bool) -> None:
 
 
 def pending_note() -> None:
-    pending = compare.pending_runs(root)
+    pending = sources.pending_runs(root)
     if not pending:
         return
     note, refresh = st.columns([5, 1], vertical_alignment="center")
@@ -121,7 +125,7 @@ def pending_note() -> None:
         st.rerun()
 
 
-def choose_group(groups: list[compare.ComparisonGroup]) -> compare.ComparisonGroup:
+def choose_group(groups: list[grouping.ComparisonGroup]) -> grouping.ComparisonGroup:
     st.subheader("What is compared with what", anchor=False)
     st.markdown(
         "Models are compared only with models trained **on the same images with the same "
@@ -130,25 +134,29 @@ def choose_group(groups: list[compare.ComparisonGroup]) -> compare.ComparisonGro
         if len(groups) > 1
         else "All models here were trained on the same images with the same recipe."
     )
-    st.dataframe(compare.groups_table(groups), hide_index=True, key="compare_groups")
+    labels = text.group_labels(groups)
+    table = grouping.groups_table(groups)
+    table.insert(0, "group", [labels[group.key] for group in groups])
+    st.dataframe(table, hide_index=True, key="compare_groups")
     # Keyed by the group's identity, not its position: a new group appearing keeps the choice.
     by_key = {group.key: group for group in groups}
     chosen = st.selectbox(
         "Group",
         list(by_key),
-        format_func=lambda key: f"{by_key[key].label} ({len(by_key[key].models)} models)",
+        format_func=lambda key: f"{labels[key]} ({len(by_key[key].models)} models)",
         key="compare_group",
     )
     group = by_key.get(chosen, groups[0])
     if group.left_out:
         with st.expander(f"{len(group.left_out)} model(s) left out of this group's statistics"):
-            for model, reason in group.left_out:
+            for model, first in group.left_out:
+                reason = text.left_out_reason(model, first)
                 st.markdown(f"- **{model.name}** ({model.source}): {reason}")
     return group
 
 
-def table_tab(group: compare.ComparisonGroup) -> None:
-    table = compare.variants_table(group)
+def table_tab(group: grouping.ComparisonGroup) -> None:
+    table = tables.variants_table(group)
     percent = {
         column: st.column_config.NumberColumn(format="percent")
         for column in (*PERCENT, *(f"{c} std" for c in PERCENT))
@@ -184,7 +192,7 @@ def table_tab(group: compare.ComparisonGroup) -> None:
     )
     st.download_button(
         "Download the table (CSV)",
-        compare.table_csv(table),
+        tables.table_csv(table),
         file_name="seattn-ratio-comparison.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -192,15 +200,15 @@ def table_tab(group: compare.ComparisonGroup) -> None:
     )
     with st.expander("Every model behind the table"):
         st.dataframe(
-            compare.models_table(group),
+            tables.models_table(group),
             hide_index=True,
             key="compare_models",
             column_config={c: st.column_config.NumberColumn(format="percent") for c in PERCENT},
         )
 
 
-def charts_tab(group: compare.ComparisonGroup) -> None:
-    table = compare.variants_table(group)
+def charts_tab(group: grouping.ComparisonGroup) -> None:
+    table = tables.variants_table(group)
     st.plotly_chart(
         compare_figures.accuracy_vs_ratio(table), key="compare_accuracy", config=PLOT_CONFIG
     )
@@ -208,7 +216,7 @@ def charts_tab(group: compare.ComparisonGroup) -> None:
         compare_figures.parameters_vs_ratio(table), key="compare_parameters", config=PLOT_CONFIG
     )
     st.plotly_chart(
-        compare_figures.learning_curves_figure(compare.learning_curves(group)),
+        compare_figures.learning_curves_figure(tables.learning_curves(group)),
         key="compare_curves",
         config=PLOT_CONFIG,
     )
@@ -224,7 +232,7 @@ def image_count(total: int) -> int:
     )
 
 
-def attention_tab(group: compare.ComparisonGroup, images: ImageSet) -> None:
+def attention_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
     st.markdown(
         "Every SE block gives each channel a weight between 0 and 1. Here they are summarised "
         "over validation images, per block: the **mean** weight, their **spread**, and their "
@@ -232,7 +240,7 @@ def attention_tab(group: compare.ComparisonGroup, images: ImageSet) -> None:
         "channels out). Error bars: standard deviation over seeds."
     )
     count = image_count(len(images))
-    result = measurement(group.key, compare.weights_stamp(group), count, group, images)
+    result = measurement(group.key, attention.weights_stamp(group), count, group, images)
     st.plotly_chart(
         compare_figures.excitation_statistics_figure(result.summary),
         key="compare_attention",
@@ -252,14 +260,15 @@ def attention_tab(group: compare.ComparisonGroup, images: ImageSet) -> None:
         st.dataframe(result.statistics, hide_index=True, key="compare_statistics")
 
 
-def one_image_tab(group: compare.ComparisonGroup, images: ImageSet) -> None:
+def one_image_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
     index = 0
     if len(images) > 1:
         index = st.slider("Validation image", 0, len(images) - 1, 0, key="compare_image")
-    seen = compare.image_excitation(group, images.images[index], load=shared.load_model)
+    seen = attention.image_excitation(group, images.images[index], load=models.load_model)
     picture, predictions = st.columns([1, 2])
     picture.image(
-        compare.image_for_display(images, index), caption=compare.image_caption(images, index)
+        enlarged(uint8_image(images.images[index]), scale=6),
+        caption=text.image_caption(images, index),
     )
     predictions.dataframe(
         seen.predictions,
@@ -296,7 +305,7 @@ st.caption(
     "set side by side: accuracy, cost, learning curves and what their attention looks like."
 )
 
-groups = compare.group_models(compare.collect(root, zoo.zoo_dir()))
+groups = grouping.group_models(sources.collect(root, zoo_dir()))
 sweep_form(expanded=not groups)
 pending_note()
 if not groups:
@@ -307,7 +316,7 @@ if not groups:
     st.stop()
 
 group = choose_group(groups)
-table, charts, attention, one_image = st.tabs(
+table, charts, attention_view, one_image = st.tabs(
     ["Table", "Charts", "Attention", "One image, every ratio"]
 )
 with table:
@@ -315,7 +324,7 @@ with table:
 with charts:
     charts_tab(group)
 validation = validation_set(group.key, default_data_spec(), group)
-for tab, draw in ((attention, attention_tab), (one_image, one_image_tab)):
+for tab, draw in ((attention_view, attention_tab), (one_image, one_image_tab)):
     with tab:
         if isinstance(validation, str):
             st.info(validation)

@@ -12,11 +12,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import shared
-from seattn import explore, figures
-from seattn.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_image
+from pages.ui import examples, models, text
+from pages.ui.routing import run_through_dashboard
+from seattn.analysis import explore
+from seattn.analysis.statistics import STATISTICS
+from seattn.data.examples import pick_examples
+from seattn.data.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_image
+from seattn.figures import explore as figures
 
-shared.run_through_dashboard()
+run_through_dashboard()
 
 EXAMPLES_KEY = "explore_examples"
 SEED_KEY = "explore_example_seed"
@@ -32,9 +36,9 @@ st.markdown(
     "before and after that weighting. New here? The **Home** page explains it in plain words."
 )
 
-loaded = shared.current_model()
+loaded = models.current_model()
 if loaded is None:
-    shared.explain_no_model()
+    models.explain_no_model()
     st.stop()
 
 
@@ -56,7 +60,7 @@ def prepared(
     return cache[key]
 
 
-if st.session_state.pop(shared.EXAMPLES_REQUESTED, False):
+if st.session_state.pop(examples.EXAMPLES_REQUESTED, False):
     st.session_state[EXAMPLES_KEY] = True  # the Home page's "Try it"
 
 images: list[explore.PreparedImage] = []
@@ -78,7 +82,7 @@ files = st.file_uploader(
     key="explore_uploads",
 )
 st.caption(
-    f"PNG, JPEG, WebP, BMP, GIF or TIFF; up to {shared.upload_limit_mb()} MB per file and "
+    f"PNG, JPEG, WebP, BMP, GIF or TIFF; up to {models.upload_limit_mb()} MB per file and "
     f"{MAX_PIXELS / 1e6:.0f} megapixels. Any size works: the centre square is resized to "
     "32×32 pixels, the size the network was trained on."
 )
@@ -87,7 +91,7 @@ for file in files or []:
     add(key, prepared(key, file.name, file.getvalue))
 
 if st.toggle("Add example pictures from the dataset", key=EXAMPLES_KEY):
-    pool = shared.example_pool(loaded.config)
+    pool = examples.example_pool(loaded.config)
     if isinstance(pool, str):
         st.info(f"{pool} Uploading your own pictures still works.")
     else:
@@ -101,8 +105,8 @@ if st.toggle("Add example pictures from the dataset", key=EXAMPLES_KEY):
         )
         if button_column.button("Another one", key="explore_another", width="stretch"):
             seed = st.session_state[SEED_KEY] = seed + 1
-        st.caption(f"Pictures the network did not train on: {pool.held_out} of `{pool.root}`.")
-        for class_name, path in explore.pick_examples(pool, chosen, seed):
+        st.caption(text.examples_caption(pool))
+        for class_name, path in pick_examples(pool, chosen, seed):
             key = f"example:{path}"
             label = f"{class_name} · {path.name}"
             add(key, prepared(key, label, Path(path).read_bytes, class_name))
@@ -219,15 +223,14 @@ else:
         help="A third grid: before minus after, the part of each map that SE took away.",
     )
 
-    tabs = st.tabs([explore.block_title(record) for record in analysis.blocks])
+    tabs = st.tabs([text.block_title(record) for record in analysis.blocks])
     for number, (tab, record) in enumerate(zip(tabs, analysis.blocks, strict=True)):
         with tab:
             weights = analysis.weights(number)[chosen_index]
             channels = explore.choose_channels(weights, which, k)
             statistics = analysis.statistics(number, chosen_index)
-            for column, (stat, (label, help_text)) in zip(
-                st.columns(len(explore.STATISTICS)), explore.STATISTICS.items(), strict=True
-            ):
+            for column, stat in zip(st.columns(len(STATISTICS)), STATISTICS, strict=True):
+                label, help_text = text.STATISTIC_LABELS[stat]
                 value = statistics[stat]
                 shown = f"{value:.0%}" if stat.startswith("share") else f"{value:.3f}"
                 column.metric(label, shown, help=help_text)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
-from seattn import explore, figures
+from pages.ui import examples, models
+from pages.ui.routing import COMPARE_PAGE, EXPLORE_PAGE, TRAIN_PAGE, run_through_dashboard
+from seattn.analysis.explore import toy_se_example
+from seattn.figures import explore as figures
 
-shared.run_through_dashboard()
+run_through_dashboard()
 
 st.title("Channel attention, made visible")
 st.markdown(
@@ -18,15 +20,15 @@ st.markdown(
     "the others down. Here you can watch it do that, picture by picture."
 )
 
-loaded = shared.current_model()
-pool = shared.example_pool(loaded.config if loaded else None)
+loaded = models.current_model()
+pool = examples.example_pool(loaded.config if loaded else None)
 has_examples = not isinstance(pool, str)
 
 try_column, text_column = st.columns([1, 3], vertical_alignment="center")
 if try_column.button("Try it", type="primary", width="stretch"):
     if has_examples:
-        shared.request_examples()
-    st.switch_page("pages/explore.py")
+        examples.request_examples()
+    st.switch_page(EXPLORE_PAGE)
 if loaded is None:
     text_column.markdown(
         "No trained network is available yet: **Try it** explains how to add one (upload a "
@@ -51,7 +53,7 @@ st.markdown(
     "steps:"
 )
 st.plotly_chart(
-    figures.se_schematic(explore.toy_se_example()),
+    figures.se_schematic(toy_se_example()),
     key="home_schematic",
     config={"displayModeBar": False, "staticPlot": True},
 )
@@ -93,17 +95,17 @@ st.markdown(
 
 st.header("The pages")
 st.page_link(
-    "pages/explore.py",
+    EXPLORE_PAGE,
     label="Explore: your pictures, inside the network",
     icon=":material/biotech:",
 )
 st.page_link(
-    "pages/train.py",
+    TRAIN_PAGE,
     label="Train: teach a network yourself and watch it learn",
     icon=":material/model_training:",
 )
 st.page_link(
-    "pages/compare.py",
+    COMPARE_PAGE,
     label="Compare: how the reduction ratio changes things",
     icon=":material/compare_arrows:",
 )

@@ -1,7 +1,7 @@
 """Train: start a training run in the background, watch it live, stop, resume or delete it.
 
-Training runs in a process of its own (seattn.jobs); this page only writes requests and reads the
-run folders, refreshing every REFRESH_SECONDS while some run is queued or running.
+Training runs in a process of its own (seattn.training.queue); this page only writes requests and
+reads the run folders, refreshing every REFRESH_SECONDS while some run is queued or running.
 """
 
 from __future__ import annotations
@@ -10,39 +10,30 @@ import time
 
 import streamlit as st
 
-from pages import shared
-from seattn import jobs, monitor, train_figures
-from seattn.runs import (
-    COMPLETED,
-    FAILED,
-    INTERRUPTED,
-    QUEUED,
-    RESUMABLE_STATES,
-    RUNNING,
-    Run,
-    list_runs,
-)
-from seattn.settings import runs_root
+from pages.ui import forms, models, text
+from pages.ui.routing import run_through_dashboard
+from seattn.analysis import monitor
+from seattn.figures import training as train_figures
+from seattn.model.ratios import DEFAULT_REDUCTION_RATIO, STANDARD_RATIOS
+from seattn.settings import max_jobs, runs_root
+from seattn.training import overview, queue
+from seattn.training.runfiles import RESUMABLE_STATES, Run, RunState, list_runs
 
-shared.run_through_dashboard()
+run_through_dashboard()
 
 REFRESH_SECONDS = 1.5
 FLASH_SECONDS = 8.0
-RATIO_CHOICES = [None, 2, 4, 8, 16, 32]
 STATE_BADGES = {
-    RUNNING: ("running", "blue", ":material/progress_activity:"),
-    QUEUED: ("queued", "gray", ":material/schedule:"),
-    COMPLETED: ("completed", "green", ":material/check_circle:"),
-    "stopped": ("stopped", "orange", ":material/pause_circle:"),
-    FAILED: ("failed", "red", ":material/error:"),
-    INTERRUPTED: ("interrupted", "orange", ":material/link_off:"),
+    RunState.RUNNING: ("running", "blue", ":material/progress_activity:"),
+    RunState.QUEUED: ("queued", "gray", ":material/schedule:"),
+    RunState.COMPLETED: ("completed", "green", ":material/check_circle:"),
+    RunState.STOPPED: ("stopped", "orange", ":material/pause_circle:"),
+    RunState.FAILED: ("failed", "red", ":material/error:"),
+    RunState.INTERRUPTED: ("interrupted", "orange", ":material/link_off:"),
 }
+ACTIVE = (RunState.RUNNING, RunState.QUEUED)
 
 root = runs_root()
-
-
-def ratio_label(ratio: int | None) -> str:
-    return "No SE (baseline)" if ratio is None else f"SE, reduction ratio {ratio}"
 
 
 def flash(message: str, kind: str = "success") -> None:
@@ -63,7 +54,7 @@ def start_form(expanded: bool) -> None:
         st.form("train_start", border=False),
     ):
         left, right = st.columns(2)
-        data = shared.data_input(
+        data = forms.data_input(
             left,
             "train",
             folder_help="Used when 'An image folder' is chosen. A train/ and test/ inside are "
@@ -71,16 +62,16 @@ def start_form(expanded: bool) -> None:
         )
         ratio = right.selectbox(
             "Model",
-            RATIO_CHOICES,
-            index=RATIO_CHOICES.index(16),
-            format_func=ratio_label,
+            STANDARD_RATIOS,
+            index=STANDARD_RATIOS.index(DEFAULT_REDUCTION_RATIO),
+            format_func=text.ratio_choice,
             key="train_ratio",
             help="The reduction ratio r sets the SE bottleneck: channels / r hidden units.",
         )
-        augment = shared.augmentation_input(right, "train_augment")
-        optimizer = shared.optimizer_input(right, "train_optimizer")
+        augment = forms.augmentation_input(right, "train_augment")
+        optimizer = forms.optimizer_input(right, "train_optimizer")
         cols = st.columns(5)
-        recipe = shared.recipe_inputs([cols[0], cols[1], cols[2], cols[4]], "train")
+        recipe = forms.recipe_inputs([cols[0], cols[1], cols[2], cols[4]], "train")
         seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
         name = st.text_input(
             "Run name (optional)", key="train_name", placeholder="made from the date and settings"
@@ -89,24 +80,19 @@ def start_form(expanded: bool) -> None:
             "Start training", type="primary", icon=":material/play_arrow:"
         ):
             return
-    spec = jobs.JobSpec(
-        data=data,
-        reduction_ratio=ratio,
-        seed=int(seed),
-        augment=augment,
-        optimizer=optimizer,
-        **recipe,
+    spec = forms.spec_from_form(
+        data, reduction_ratio=ratio, seed=int(seed), augment=augment, optimizer=optimizer, **recipe
     )
-    if not spec.data:
-        st.error("Type the path of an image folder, or choose CIFAR-10.")
+    if isinstance(spec, str):
+        st.error(spec)
         return
     try:
-        run = jobs.start(spec, root=root, name=name.strip() or None)
-    except jobs.JobError as error:
+        run = queue.start(spec, root=root, name=name.strip() or None)
+    except queue.JobError as error:
         st.error(str(error))
         return
     st.session_state["train_pick"] = run.name  # show the new run
-    position = jobs.queue_position(run)
+    position = queue.queue_position(run)
     if position:
         flash(f"Queued {run.name}: it starts when a core is free (position {position}).", "info")
     else:
@@ -114,10 +100,14 @@ def start_form(expanded: bool) -> None:
 
 
 def runs_overview(table) -> None:
+    """The runs table as people read it: models and recipes named, times worded."""
+    shown = text.runs_for_display(table)
+    columns = ["run", "state", "model", "recipe", "data", "epochs", "progress"]
     st.dataframe(
-        table,
+        shown,
         hide_index=True,
-        column_order=[c for c in table.columns if c != "path"],
+        key="train_runs",
+        column_order=[*columns, "best val accuracy", "duration", "started"],
         column_config={
             "run": st.column_config.TextColumn(width="medium"),
             "epochs": st.column_config.TextColumn(width="small"),
@@ -143,8 +133,8 @@ def state_badge(state: str) -> None:
 
 
 def progress_panel(snapshot: monitor.RunSnapshot, progress: monitor.Progress) -> None:
-    within, overall = monitor.progress_lines(progress)
-    if progress.state in (RUNNING, QUEUED):
+    within, overall = text.progress_lines(progress)
+    if progress.state in ACTIVE:
         st.progress(progress.epoch_fraction, text=within)
     st.progress(progress.overall_fraction, text=overall)
     best = monitor.best_epoch(snapshot.metrics)
@@ -154,7 +144,7 @@ def progress_panel(snapshot: monitor.RunSnapshot, progress: monitor.Progress) ->
         "Images per second",
         f"{progress.images_per_second:,.0f}" if progress.images_per_second else "—",
     )
-    cols[2].metric("Time left", monitor.format_duration(progress.seconds_left))
+    cols[2].metric("Time left", text.format_duration(progress.seconds_left))
     cols[3].metric(
         "Best validation accuracy",
         f"{best['val_accuracy']:.1%}" if best else "—",
@@ -163,15 +153,15 @@ def progress_panel(snapshot: monitor.RunSnapshot, progress: monitor.Progress) ->
 
 
 def state_messages(run: Run, snapshot: monitor.RunSnapshot, progress: monitor.Progress) -> None:
-    if progress.state == QUEUED:
+    if progress.state == RunState.QUEUED:
         st.info(
-            f"Waiting for a free core: number {jobs.queue_position(run)} in the queue "
-            f"(at most {jobs.default_max_jobs()} runs train at once)."
+            f"Waiting for a free core: number {queue.queue_position(run)} in the queue "
+            f"(at most {max_jobs()} runs train at once)."
         )
-    elif progress.state == FAILED:
+    elif progress.state == RunState.FAILED:
         st.error(f"Training failed: {monitor.failure_text(snapshot) or 'see the log below'}")
         st.code(snapshot.log_tail or "(the log is empty)", language=None)
-    elif progress.state == INTERRUPTED:
+    elif progress.state == RunState.INTERRUPTED:
         st.warning(
             "This run's process is gone (killed, or the machine restarted): its heartbeat "
             f"stopped. Resume continues from the last complete epoch ({progress.epochs_done})."
@@ -181,13 +171,13 @@ def state_messages(run: Run, snapshot: monitor.RunSnapshot, progress: monitor.Pr
 def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
     state = snapshot.state
     row = st.container(horizontal=True, vertical_alignment="bottom")
-    if state in (RUNNING, QUEUED) and row.button(
+    if state in ACTIVE and row.button(
         "Stop",
         icon=":material/stop:",
         key="train_stop",
         help="Stops at the next batch; the last complete epoch is kept.",
     ):
-        act(jobs.stop, run, f"Asked {run.name} to stop.")
+        act(queue.stop, run, f"Asked {run.name} to stop.")
     if state in RESUMABLE_STATES and row.button(
         "Resume",
         icon=":material/play_arrow:",
@@ -195,7 +185,7 @@ def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
         type="primary",
         help="Continues from the last complete epoch, with the same settings.",
     ):
-        act(jobs.resume, run, f"Resuming {run.name}.")
+        act(queue.resume, run, f"Resuming {run.name}.")
     if row.button(
         "Open in Explore",
         icon=":material/biotech:",
@@ -203,8 +193,8 @@ def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
         disabled=not snapshot.has_checkpoint,
         help="Look inside this run's model (its last complete epoch).",
     ):
-        shared.show_in_explore(run.checkpoint_path)
-    if state != RUNNING:
+        models.show_in_explore(run.checkpoint_path)
+    if state != RunState.RUNNING:
         row.button(
             "Delete…",
             icon=":material/delete:",
@@ -212,7 +202,7 @@ def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
             on_click=st.session_state.update,
             kwargs={"train_confirm_delete": run.name},
         )
-    if state == COMPLETED:
+    if state == RunState.COMPLETED:
         trained = int(snapshot.status.get("epochs") or 1)
         more = row.number_input(
             "Train until epoch",
@@ -222,13 +212,13 @@ def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
             width=160,
         )
         if row.button("Train further", key="train_further", icon=":material/add:"):
-            act(lambda r: jobs.resume(r, epochs=int(more)), run, f"Training {run.name} further.")
+            act(lambda r: queue.resume(r, epochs=int(more)), run, f"Training {run.name} further.")
     if st.session_state.get("train_confirm_delete") == run.name:
         st.warning(f"Delete {run.name}, its checkpoint, curves and log? This cannot be undone.")
         confirm = st.container(horizontal=True)
         if confirm.button("Yes, delete", type="primary", key="train_del_yes"):
             st.session_state.pop("train_confirm_delete")
-            act(jobs.delete, run, f"Deleted {run.name}.")
+            act(queue.delete, run, f"Deleted {run.name}.")
         confirm.button(
             "Cancel",
             key="train_del_no",
@@ -238,10 +228,10 @@ def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
 
 
 def act(action, run: Run, message: str) -> None:
-    """Run a jobs action; a full rerun then switches the live refresh on or off to match."""
+    """Run a queue action; a full rerun then switches the live refresh on or off to match."""
     try:
         action(run)
-    except jobs.JobError as error:
+    except queue.JobError as error:
         flash(str(error), "error")
     else:
         flash(message)
@@ -291,13 +281,13 @@ def run_detail(run: Run) -> None:
     with log:
         st.code(snapshot.log_tail or "(the log is empty)", language=None)
     with settings:
-        st.json(snapshot.config or jobs.job_spec(run).to_dict(), expanded=1)
+        st.json(snapshot.config or queue.job_spec(run).to_dict(), expanded=1)
 
 
 def live_section(polling: bool) -> None:
     """The runs table and the chosen run; re-drawn every REFRESH_SECONDS while polling."""
-    jobs.schedule(root)  # whoever polls moves the queue on
-    table = jobs.runs_table(root)
+    queue.schedule(root)  # whoever polls moves the queue on
+    table = overview.runs_table(root)
     if table.empty:
         st.info("No runs yet. Start one above: it trains in the background while you watch.")
     else:
@@ -305,7 +295,7 @@ def live_section(polling: bool) -> None:
         runs_overview(table)
         chosen = pick_run(table["run"].tolist())
         run_detail(Run(root / chosen))
-    if jobs.has_active_jobs(root) != polling:
+    if queue.has_active_jobs(root) != polling:
         st.rerun()  # switch the timer on or off: polling stops when nothing runs
 
 
@@ -317,5 +307,5 @@ st.caption(
 )
 start_form(expanded=not list_runs(root))
 show_flash()
-is_polling = jobs.has_active_jobs(root)
+is_polling = queue.has_active_jobs(root)
 st.fragment(live_section, run_every=REFRESH_SECONDS if is_polling else None)(is_polling)

@@ -1,0 +1,140 @@
+"""The training forms' widgets (Train and Compare): one recipe, one set of defaults.
+
+Every default comes from seattn.training.spec.TrainSpec, so runs started from either page, or
+from the command line, compare as equals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from streamlit.delta_generator import DeltaGenerator
+
+from pages.ui import text
+from seattn.data.cifar10 import CIFAR10, is_cifar10
+from seattn.settings import default_data_spec
+from seattn.training.recipes import Augmentation, Optimizer
+from seattn.training.spec import TrainSpec
+
+DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainSpec)}
+
+
+def _data_choices() -> dict[str, str]:
+    """Labels of the data radio -> data spec ('' = the folder typed below)."""
+    default = default_data_spec()
+    choices = {"CIFAR-10": CIFAR10, "An image folder": ""}
+    if not is_cifar10(default):
+        choices = {f"Configured default ({default})": default, **choices}
+    return choices
+
+
+def data_input(container: DeltaGenerator, key_prefix: str, folder_help: str) -> str:
+    """Draw the Data radio and the Image folder box; the data spec chosen ('' = no folder typed).
+
+    Widget keys: ``<key_prefix>_data`` and ``<key_prefix>_folder``.
+    """
+    choices = _data_choices()
+    label = container.radio("Data", list(choices), key=f"{key_prefix}_data")
+    folder = container.text_input(
+        "Image folder",
+        key=f"{key_prefix}_folder",
+        placeholder="/path/to/images (one sub-folder per class)",
+        help=folder_help,
+    )
+    return choices[label] or folder.strip()
+
+
+def recipe_inputs(columns: Sequence[DeltaGenerator], key_prefix: str) -> dict[str, Any]:
+    """Draw the recipe's boxes in four columns: epochs, batch size, learning rate, images.
+
+    Returns them as ``TrainSpec`` fields (``limit`` None: every image, ``lr`` None: the
+    optimiser's own). Widget keys: ``<key_prefix>_epochs``, ``_batch``, ``_lr`` and ``_limit``.
+    """
+    epochs_column, batch_column, lr_column, limit_column = columns
+    epochs = epochs_column.number_input(
+        "Epochs", 1, 500, DEFAULTS["epochs"], key=f"{key_prefix}_epochs"
+    )
+    batch_size = batch_column.number_input(
+        "Batch size", 1, 1024, DEFAULTS["batch_size"], key=f"{key_prefix}_batch"
+    )
+    lr = lr_column.number_input(
+        "Learning rate",
+        1e-5,
+        1.0,
+        None,
+        step=1e-4,
+        format="%.4f",
+        key=f"{key_prefix}_lr",
+        placeholder="default",
+        help=text.LEARNING_RATE_HELP,
+    )
+    limit = limit_column.number_input(
+        "Images (0 = all)",
+        0,
+        None,
+        0,
+        key=f"{key_prefix}_limit",
+        help="Train on a subset, to try.",
+    )
+    return {
+        "epochs": int(epochs),
+        "batch_size": int(batch_size),
+        "lr": None if lr is None else float(lr),
+        "limit": int(limit) or None,
+    }
+
+
+def optimizer_input(container: DeltaGenerator, key: str) -> Optimizer:
+    """The optimiser recipe, by name; the spec's default is preselected."""
+    return _named_choice(
+        container,
+        "Optimiser",
+        text.OPTIMIZER_DESCRIPTIONS,
+        DEFAULTS["optimizer"],
+        key,
+        text.OPTIMIZER_HELP,
+    )
+
+
+def augmentation_input(container: DeltaGenerator, key: str) -> Augmentation:
+    """The augmentation recipe, by name; the spec's default is preselected."""
+    return _named_choice(
+        container,
+        "Augmentation",
+        text.AUGMENTATION_DESCRIPTIONS,
+        DEFAULTS["augment"],
+        key,
+        text.AUGMENTATION_HELP,
+    )
+
+
+def _named_choice(
+    container: DeltaGenerator,
+    label: str,
+    choices: dict[Any, str],
+    default: Any,
+    key: str,
+    help_text: str,
+) -> Any:
+    """A selectbox of recipe names, each shown by its description."""
+    names = list(choices)
+    return container.selectbox(
+        label,
+        names,
+        index=names.index(default),
+        format_func=choices.__getitem__,
+        key=key,
+        help=help_text,
+    )
+
+
+def spec_from_form(data: str, **fields: Any) -> TrainSpec | str:
+    """The spec the form describes, or the sentence saying what to change."""
+    if not data:
+        return "Type the path of an image folder, or choose CIFAR-10."
+    try:
+        return TrainSpec(data=data, **fields)
+    except ValueError as error:
+        return str(error)

@@ -1,0 +1,283 @@
+"""The dashboard's words: every sentence the pages build from the library's names and numbers.
+
+The library (seattn) hands out identities (enum names, ratios, states) and numbers; this module
+words them, in one place, so that the interface can be translated without touching the logic.
+Plain Python, no Streamlit: tests check the wording directly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from seattn.analysis.catalog import ModelEntry, ModelSource
+from seattn.analysis.compare.grouping import ComparisonGroup
+from seattn.analysis.compare.sources import TrainedModel
+from seattn.analysis.monitor import Progress
+from seattn.data.datasets import ImageSet
+from seattn.data.examples import ExamplePool
+from seattn.model.cnn import BlockRecord
+from seattn.model.ratios import ratio_label
+from seattn.training.recipes import DEFAULT_LEARNING_RATES, Augmentation, Optimizer, Recipe
+from seattn.training.runfiles import Phase, RunState
+from seattn.training.sweep import SweepOutcome
+
+# -- recipes ------------------------------------------------------------------------------------
+
+AUGMENTATION_DESCRIPTIONS = {
+    Augmentation.COURSE: "the course's: crop (padding 4), flip, colour jitter, rotation (15°)",
+    Augmentation.CROP_FLIP: "crop (padding 4) and flip only, the usual CIFAR-10 recipe",
+    Augmentation.NONE: "none: every epoch sees the images as they are",
+}
+OPTIMIZER_DESCRIPTIONS = {
+    Optimizer.ADAM_PLATEAU: "the course's: Adam, the rate halved when the validation loss stalls",
+    Optimizer.SGD_COSINE: "SGD (Nesterov momentum 0.9, weight decay 5e-4), the rate on a cosine "
+    "to zero",
+}
+OPTIMIZER_LABELS = {Optimizer.ADAM_PLATEAU: "Adam + plateau", Optimizer.SGD_COSINE: "SGD + cosine"}
+OPTIMIZER_HELP = (
+    "How the weights are updated and the learning rate scheduled. SGD on a cosine fits this "
+    "network further than the course's Adam; models are compared within one recipe."
+)
+AUGMENTATION_HELP = (
+    "How the training images are varied each epoch. The course's full set fits this network "
+    "less well than crop and flip alone; models are compared within one recipe."
+)
+LEARNING_RATE_HELP = (
+    "Empty: each optimiser's own starting rate ("
+    + ", ".join(
+        f"{rate:g} for {OPTIMIZER_LABELS[name]}" for name, rate in DEFAULT_LEARNING_RATES.items()
+    )
+    + ")."
+)
+
+
+def augmentation_text(augment: Augmentation) -> str:
+    """How a model's label says its augmentation: "crop-flip augmentation", "no augmentation"."""
+    return "no augmentation" if augment == Augmentation.NONE else f"{augment} augmentation"
+
+
+def recipe_label(optimizer: Optimizer, augment: Augmentation) -> str:
+    """The named recipes, e.g. "SGD + cosine, crop-flip augmentation"."""
+    return f"{OPTIMIZER_LABELS[optimizer]}, {augmentation_text(augment)}"
+
+
+def unusual_recipe(recipe: Recipe | None) -> list[str]:
+    """Augmentation and optimiser, each named only when it is not the course's (most models')."""
+    if recipe is None:
+        return []
+    parts = []
+    if recipe.augment is not None and recipe.augment != Augmentation.COURSE:
+        parts.append(augmentation_text(recipe.augment))
+    if recipe.optimizer != Optimizer.ADAM_PLATEAU:
+        parts.append(OPTIMIZER_LABELS[recipe.optimizer])
+    return parts
+
+
+def epochs_text(epochs: int | None) -> str:
+    return "" if epochs is None else f"{epochs} epoch" + ("" if epochs == 1 else "s")
+
+
+def recipe_text(recipe: Recipe) -> str:
+    """A comparison group's recipe: "100 epochs, batch 128, lr 0.05, crop-flip augmentation"."""
+    parts = [epochs_text(recipe.epochs)]
+    if recipe.batch_size is not None:
+        parts.append(f"batch {recipe.batch_size}")
+    if recipe.lr is not None:
+        parts.append(f"lr {recipe.lr:g}")
+    if recipe.augment is not None:
+        parts.append(augmentation_text(recipe.augment))
+    if recipe.optimizer != Optimizer.ADAM_PLATEAU:  # the course's goes unsaid: most models use it
+        parts.append(OPTIMIZER_LABELS[recipe.optimizer])
+    if recipe.limit:
+        parts.append(f"{recipe.limit} images")
+    return ", ".join(part for part in parts if part)
+
+
+# -- models -------------------------------------------------------------------------------------
+
+
+def ratio_choice(ratio: int | None) -> str:
+    """A ratio as the training forms offer it."""
+    return "No SE (baseline)" if ratio is None else f"SE, reduction ratio {ratio}"
+
+
+def se_text(entry: ModelEntry) -> str:
+    """'SE r=16' / 'no SE'; '' when the model's record does not say."""
+    if not entry.ratio_known:
+        return ""
+    label = ratio_label(entry.reduction_ratio)
+    return label if entry.reduction_ratio is None else f"SE {label}"
+
+
+def percent(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.1%}" if value <= 1 else f"{value:.1f}%"
+
+
+def model_label(entry: ModelEntry) -> str:
+    """What the picker shows, e.g. "se-r16 (bundled) · val 86.1%"."""
+    accuracy = percent(entry.val_accuracy)
+    if entry.source == ModelSource.BUNDLED:
+        label = f"{entry.name} (bundled)"
+    else:
+        se = se_text(entry)
+        kind = "run" if entry.source == ModelSource.RUN else "uploaded"
+        label = f"{entry.name} ({kind}" + (f", {se}" if se else "") + ")"
+        if entry.source == ModelSource.RUN and entry.state != RunState.COMPLETED:
+            label += f" [{entry.state}]"
+    return label + (f" · val {accuracy}" if accuracy else "")
+
+
+def model_details(entry: ModelEntry) -> str:
+    """One line for the sidebar: ratio, epochs, recipe, data, accuracy."""
+    accuracy = percent(entry.val_accuracy)
+    if entry.source == ModelSource.UPLOAD:
+        se = se_text(entry)
+        return f"{se}, {entry.classes} classes" if se else ""
+    parts = [
+        se_text(entry),
+        epochs_text(entry.epochs),
+        *unusual_recipe(entry.recipe),
+        f"trained on {entry.data_name}" if entry.data_name else "",
+        f"validation accuracy {accuracy}" if accuracy else "",
+    ]
+    return ", ".join(part for part in parts if part)
+
+
+# -- Explore ------------------------------------------------------------------------------------
+
+STATISTIC_LABELS = {  # seattn.analysis.statistics keys -> (short label, plain-words help)
+    "mean": ("Mean", "Average weight over the block's channels."),
+    "std": ("Spread (std)", "How different the channel weights are; 0 means all alike."),
+    "min": ("Min", "The most turned-down channel's weight."),
+    "max": ("Max", "The most kept channel's weight."),
+    "entropy": (
+        "Evenness",
+        "Entropy of the weights, 1.0 when every channel is weighted alike, lower when SE "
+        "concentrates on a few channels.",
+    ),
+    "share_above_0_9": ("Kept (> 0.9)", "Share of channels passed on almost unchanged."),
+    "share_below_0_1": ("Silenced (< 0.1)", "Share of channels almost switched off."),
+}
+
+
+def block_title(record: BlockRecord) -> str:
+    """'Block 1 · 32 channels, 32×32 maps' for a record of block1."""
+    _, channels, height, width = record.before.shape
+    number = record.name.removeprefix("block")
+    return f"Block {number} · {channels} channels, {height}×{width} maps"
+
+
+def examples_caption(pool: ExamplePool) -> str:
+    if pool.held_out_folder is not None:
+        which = f"held-out images from {pool.held_out_folder.name}/"
+    else:
+        which = f"the {pool.val_fraction:.0%} validation split (seed {pool.split_seed})"
+    return f"Pictures the network did not train on: {which} of `{pool.root}`."
+
+
+# -- Train --------------------------------------------------------------------------------------
+
+STARTING_PHASES = {  # what a person should read while a job has not reached its first batch
+    Phase.STARTING: "starting the training process",
+    Phase.LOADING_DATA: "loading the images",
+    Phase.DECODING: "decoding the images (once; later runs reuse them)",
+}
+
+
+def format_duration(seconds: float | None) -> str:
+    """'45 s', '3 min 05 s', '2 h 07 min'; an em dash when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def progress_lines(progress: Progress) -> tuple[str, str]:
+    """Captions of the two progress bars: within the epoch, and over the whole run."""
+    if progress.state == RunState.QUEUED:
+        return "waiting for a free core", f"{progress.epochs_done} of {progress.epochs} epochs"
+    running = progress.state == RunState.RUNNING
+    if running and progress.phase == Phase.TRAINING and progress.batches:
+        within = f"epoch {progress.epoch}: batch {progress.batch} of {progress.batches}"
+    elif running and progress.phase in STARTING_PHASES:
+        within = STARTING_PHASES[Phase(progress.phase)]
+    elif running and progress.phase == Phase.EPOCH_DONE:
+        within = f"epoch {progress.epochs_done} done, the next one is starting"
+    elif running:
+        within = f"epoch {progress.epoch}: {progress.phase}"
+    else:
+        within = str(progress.phase)
+    overall = f"{progress.epochs_done} of {progress.epochs} epochs done"
+    if progress.seconds_left is not None:
+        overall += f", about {format_duration(progress.seconds_left)} left"
+    return within, overall
+
+
+def runs_for_display(table: pd.DataFrame) -> pd.DataFrame:
+    """seattn.training.overview's runs table as people read it: recipes named, times worded."""
+    return table.assign(
+        model=table["model"].fillna("?"),
+        recipe=[
+            recipe_label(Optimizer(o), Augmentation(a)) if isinstance(o, str) else "?"
+            for o, a in zip(table["optimizer"], table["augment"], strict=True)
+        ],
+        epochs=[
+            f"{done}/{int(planned)}" if planned == planned and planned else str(done)
+            for done, planned in zip(table["epochs done"], table["epochs"], strict=True)
+        ],
+        duration=[format_duration(s) for s in table["training seconds"]],
+    )
+
+
+# -- Compare ------------------------------------------------------------------------------------
+
+
+def group_labels(groups: Sequence[ComparisonGroup]) -> dict[str, str]:
+    """Group key -> "CIFAR-10 · 100 epochs, ..."; two data sets of one name show fingerprints."""
+    labels = {
+        group.key: f"{group.data.get('name') or 'unknown data'} · "
+        f"{recipe_text(group.recipe) or 'unknown recipe'}"
+        for group in groups
+    }
+    counts: dict[str, int] = {}
+    for label in labels.values():
+        counts[label] = counts.get(label, 0) + 1
+    for group in groups:
+        if counts[labels[group.key]] > 1:
+            fingerprint = str(group.data.get("fingerprint") or "no fingerprint")[:8]
+            labels[group.key] += f" · data {fingerprint}"
+    return labels
+
+
+def left_out_reason(model: TrainedModel, first: TrainedModel) -> str:
+    return f"repeats {first.name} ({model.variant}, seed {model.seed}) in this group"
+
+
+def sweep_summary(outcome: SweepOutcome) -> str:
+    parts = []
+    if outcome.started:
+        parts.append(f"started {len(outcome.started)}")
+    if outcome.queued:
+        parts.append(f"queued {len(outcome.queued)} (they start as cores free up)")
+    if outcome.skipped:
+        parts.append(f"skipped {len(outcome.skipped)} already trained or on the way")
+    if outcome.refused:
+        parts.append(f"{len(outcome.refused)} refused")
+    return ("Sweep: " + ", ".join(parts) + ".") if parts else "Sweep: nothing to do."
+
+
+def image_caption(images: ImageSet, index: int) -> str:
+    label = images.classes[int(images.labels[index])]
+    name = images.files[index] if images.files else f"image {index}"
+    return f"{name} (class: {label})"

@@ -1,0 +1,323 @@
+"""Datasets as decoded uint8 tensors: torchvision's CIFAR-10, or any folder of class sub-folders.
+
+Training reads every image many times, so images are decoded once into a [N, 3, 32, 32] uint8
+tensor (the evaluation view: centre-cropped to a square, resized to 32x32 when needed) and that
+tensor is cached on disk, keyed by a hash of the files' bytes: a changed, added or removed image
+gives a new key, an untouched folder is never decoded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset
+
+from seattn import settings
+from seattn.atomic import atomic_path
+from seattn.data.cifar10 import is_cifar10
+from seattn.data.images import to_model_view
+
+DEFAULT_VAL_FRACTION = 0.1
+TRAIN_SPLIT_NAMES = ("train",)
+HELD_OUT_SPLIT_NAMES = ("test", "val", "valid", "validation")
+
+ProgressFn = Callable[[int, int], None]  # (done, total)
+
+
+class DataError(ValueError):
+    """Data that cannot be used; the message names the folder or option to fix."""
+
+
+@dataclass
+class ImageSet:
+    images: torch.Tensor  # [N, 3, 32, 32] uint8
+    labels: torch.Tensor  # [N] int64
+    classes: list[str]
+    files: list[str] = field(default_factory=list)  # relative paths, when read from a folder
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def subset(self, indices: torch.Tensor) -> ImageSet:
+        files = [self.files[i] for i in indices.tolist()] if self.files else []
+        return ImageSet(self.images[indices], self.labels[indices], self.classes, files)
+
+
+@dataclass
+class DataSplits:
+    train: ImageSet
+    val: ImageSet
+    description: dict[str, Any]  # what the data was, for config.json and for grouping runs
+
+
+def validation_split(n: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train indices, validation indices): a seeded permutation, the same for the same seed."""
+    if not 0.0 < fraction < 1.0:
+        raise DataError(f"validation fraction must be between 0 and 1, got {fraction}")
+    n_val = max(1, round(n * fraction))
+    if n_val >= n:
+        raise DataError(f"{n} images are too few to hold out {fraction:.0%} for validation")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[n_val:].sort().values, order[:n_val].sort().values
+
+
+# -- CIFAR-10 through torchvision -------------------------------------------------------------
+
+
+def load_cifar10(data_dir: Path, *, train: bool, download: bool = True) -> ImageSet:
+    from torchvision.datasets import CIFAR10 as TorchvisionCIFAR10
+
+    data_dir = Path(data_dir)
+    try:
+        dataset = TorchvisionCIFAR10(str(data_dir), train=train, download=False)
+    except RuntimeError:
+        if not download:
+            raise DataError(_cifar_missing_message(data_dir, "downloading is off")) from None
+        try:
+            dataset = TorchvisionCIFAR10(str(data_dir), train=train, download=True)
+        except (OSError, RuntimeError) as error:  # URLError is an OSError: offline
+            raise DataError(_cifar_missing_message(data_dir, f"download failed: {error}")) from None
+    images = torch.from_numpy(np.ascontiguousarray(dataset.data)).permute(0, 3, 1, 2).contiguous()
+    labels = torch.tensor(dataset.targets, dtype=torch.int64)
+    return ImageSet(images, labels, list(dataset.classes))
+
+
+def _cifar_missing_message(data_dir: Path, reason: str) -> str:
+    return (
+        f"CIFAR-10 is not in {data_dir.resolve() / 'cifar-10-batches-py'} ({reason}). "
+        "Connect to the internet once, or copy torchvision's 'cifar-10-batches-py' folder there "
+        "(set SEATTN_DATA_DIR to use another folder), or train on a folder of class sub-folders "
+        "with --data PATH."
+    )
+
+
+# -- folders of class sub-folders -------------------------------------------------------------
+
+
+def _list_folder(root: Path) -> tuple[list[tuple[str, int]], list[str]]:
+    try:
+        classes, class_to_idx = find_classes(str(root))
+        samples = make_dataset(str(root), class_to_idx, extensions=IMG_EXTENSIONS)
+    except FileNotFoundError as error:
+        raise DataError(f"{root}: no images found in its class sub-folders ({error})") from None
+    return samples, classes
+
+
+def _decode_file(path: str) -> np.ndarray:
+    try:
+        with Image.open(path) as image:
+            view = to_model_view(image.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise DataError(f"{path}: cannot be read as an image ({error})") from None
+    return np.asarray(view, dtype=np.uint8)
+
+
+def _content_key(files: Sequence[str], labels: Sequence[int], classes: Sequence[str]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update("\0".join(classes).encode())
+    for path, label in zip(files, labels, strict=True):
+        digest.update(f"\0{label}\0".encode())
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def decode_folder(
+    root: Path | str,
+    *,
+    cache_dir: Path | None = None,
+    limit: int | None = None,
+    limit_seed: int = 0,
+    progress: ProgressFn | None = None,
+) -> ImageSet:
+    """Every image under ``root``/<class>/ as one uint8 tensor, from the cache when it is there.
+
+    ``limit`` keeps a seeded random subset of that many images (before decoding, so a smoke run on
+    a big folder stays quick).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder (expected a folder with one sub-folder per class)")
+    samples, classes = _list_folder(root)
+    if not samples:
+        raise DataError(f"{root}: no images found in its class sub-folders")
+    if limit is not None and limit < len(samples):
+        keep = torch.randperm(len(samples), generator=torch.Generator().manual_seed(limit_seed))
+        samples = [samples[i] for i in sorted(keep[:limit].tolist())]
+    paths = [path for path, _ in samples]
+    labels = [label for _, label in samples]
+    relative = [os.path.relpath(path, root) for path in paths]
+
+    cache_file = None
+    if cache_dir is not None:
+        key = _content_key(paths, labels, classes)
+        cache_file = Path(cache_dir) / f"images-{key}.pt"
+        if cache_file.exists():
+            try:
+                cached = torch.load(cache_file, weights_only=True)
+                return ImageSet(cached["images"], cached["labels"], classes, relative)
+            except Exception:  # a damaged cache is only a cache: decode again below
+                pass
+
+    images = np.empty((len(paths), 32, 32, 3), dtype=np.uint8)
+    # PIL releases the GIL while decoding, so threads use both cores without a process pool.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for index, array in enumerate(pool.map(_decode_file, paths, chunksize=256)):
+            images[index] = array
+            if progress is not None and (index % 1000 == 0 or index == len(paths) - 1):
+                progress(index + 1, len(paths))
+    image_set = ImageSet(
+        torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
+        torch.tensor(labels, dtype=torch.int64),
+        classes,
+        relative,
+    )
+    if cache_file is not None:
+        with atomic_path(cache_file) as tmp:
+            torch.save({"images": image_set.images, "labels": image_set.labels}, tmp)
+    return image_set
+
+
+def _held_out_folder(root: Path) -> tuple[Path, Path] | None:
+    """(train, held-out) sub-folders when ``root`` is split already, else None."""
+    train = next((root / n for n in TRAIN_SPLIT_NAMES if (root / n).is_dir()), None)
+    held_out = next((root / n for n in HELD_OUT_SPLIT_NAMES if (root / n).is_dir()), None)
+    return (train, held_out) if train and held_out else None
+
+
+# -- the splits the trainer uses --------------------------------------------------------------
+
+
+def load_splits(
+    spec: str,
+    *,
+    data_dir: Path | None = None,
+    val_fraction: float = DEFAULT_VAL_FRACTION,
+    split_seed: int = 0,
+    limit: int | None = None,
+    download: bool = True,
+    progress: ProgressFn | None = None,
+) -> DataSplits:
+    """Training and validation images for ``spec`` ("cifar10" or a folder path)."""
+    data_dir = Path(data_dir) if data_dir is not None else settings.data_dir()
+    cache_dir = data_dir / "cache"
+    description: dict[str, Any] = {"spec": spec}
+    if is_cifar10(spec):
+        full = load_cifar10(data_dir, train=True, download=download)
+        if limit is not None and limit < len(full):
+            full = full.subset(_seeded_subset(len(full), limit, split_seed))
+        train_idx, val_idx = validation_split(len(full), val_fraction, split_seed)
+        train, val = full.subset(train_idx), full.subset(val_idx)
+        description.update(kind="cifar10", source="torchvision CIFAR10 (train split)")
+        description.update(split=f"seeded {val_fraction:g} validation split, seed {split_seed}")
+    else:
+        root = Path(spec).expanduser()
+        if not root.is_dir():
+            raise DataError(
+                f"{root}: no such folder. Use --data cifar10, or a folder with one sub-folder "
+                "per class (optionally train/ and test/ inside)"
+            )
+        pre_split = _held_out_folder(root)
+        if pre_split is not None:
+            train_root, held_root = pre_split
+            train = decode_folder(train_root, cache_dir=cache_dir, limit=limit, progress=progress)
+            val_limit = None if limit is None else max(1, round(limit * val_fraction))
+            val = decode_folder(held_root, cache_dir=cache_dir, limit=val_limit, progress=progress)
+            if train.classes != val.classes:
+                raise DataError(f"{root}: train/ and {held_root.name}/ have different classes")
+            description.update(split=f"folders train/ and {held_root.name}/")
+        else:
+            full = decode_folder(
+                root, cache_dir=cache_dir, limit=limit, limit_seed=split_seed, progress=progress
+            )
+            train_idx, val_idx = validation_split(len(full), val_fraction, split_seed)
+            train, val = full.subset(train_idx), full.subset(val_idx)
+            description.update(split=f"seeded {val_fraction:g} validation split, seed {split_seed}")
+        description.update(kind="folder", source=str(root.resolve()))
+    description.update(
+        name=_data_name(spec),
+        classes=train.classes,
+        train_images=len(train),
+        val_images=len(val),
+        fingerprint=_fingerprint(train, val),
+    )
+    return DataSplits(train, val, description)
+
+
+@dataclass(frozen=True)
+class ValidationFiles:
+    """The images a folder's validation set is made of, listed but not decoded."""
+
+    samples: list[tuple[str, int]]  # (file path, class index), in the trainer's order
+    classes: list[str]
+    held_out_folder: Path | None  # the test/ (or val/) sub-folder they are; None: a seeded split
+
+
+def validation_files(
+    root: Path | str, *, val_fraction: float = DEFAULT_VAL_FRACTION, split_seed: int = 0
+) -> ValidationFiles:
+    """The files ``load_splits`` (without ``limit``) validates on for ``root``, none decoded.
+
+    A folder split already gives its held-out sub-folder's files; a plain one the images of the
+    same listing and ``validation_split`` the trainer uses, so the same fraction and seed name
+    the same images. Listing 50,000 files takes a fraction of a second.
+    """
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder (expected a folder with one sub-folder per class)")
+    pre_split = _held_out_folder(root)
+    if pre_split is not None:
+        held_root = pre_split[1]
+        samples, classes = _list_folder(held_root)
+        return ValidationFiles(samples, classes, held_root)
+    samples, classes = _list_folder(root)
+    if not samples:
+        raise DataError(f"{root}: no images found in its class sub-folders")
+    _, val_indices = validation_split(len(samples), val_fraction, split_seed)
+    return ValidationFiles([samples[i] for i in val_indices.tolist()], classes, None)
+
+
+def load_eval_set(
+    spec: str,
+    *,
+    data_dir: Path | None = None,
+    download: bool = True,
+    progress: ProgressFn | None = None,
+) -> ImageSet:
+    """Images to evaluate on: CIFAR-10's test split, a folder's test/ split, or all of a folder."""
+    data_dir = Path(data_dir) if data_dir is not None else settings.data_dir()
+    if is_cifar10(spec):
+        return load_cifar10(data_dir, train=False, download=download)
+    root = Path(spec).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder")
+    pre_split = _held_out_folder(root)
+    target = pre_split[1] if pre_split is not None else root
+    return decode_folder(target, cache_dir=data_dir / "cache", progress=progress)
+
+
+def _seeded_subset(n: int, limit: int, seed: int) -> torch.Tensor:
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:limit].sort().values
+
+
+def _data_name(spec: str) -> str:
+    if is_cifar10(spec):
+        return "CIFAR-10"
+    path = Path(spec).expanduser().resolve()
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+def _fingerprint(train: ImageSet, val: ImageSet) -> str:
+    """A short hash of the exact images and labels, so runs on different data never mix."""
+    digest = hashlib.blake2b(digest_size=8)
+    for part in (train.images, train.labels, val.images, val.labels):
+        digest.update(part.contiguous().numpy().tobytes())
+    return digest.hexdigest()

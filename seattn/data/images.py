@@ -1,0 +1,251 @@
+"""Untrusted image bytes -> a checked RGB image -> the model's input tensor.
+
+Uploads can be anything: empty, not an image, cut off half-way, a tiny file that decodes to
+gigabytes, a phone photo stored sideways with an EXIF rotation flag, a 16-bit scan, a CMYK print
+file, an animated GIF. ``open_image`` turns every one of them into either an RGB ``PIL.Image`` the
+rest of the code can trust or an ``ImageError`` whose message can be shown to the user as it is.
+
+``to_model_view`` and ``to_model_input`` then make "what the model sees": the centre square,
+resized to the 32 x 32 CIFAR-10 size and normalised with the CIFAR-10 statistics the network was
+trained with. ``normalize_uint8`` is the same normalisation for tensors the trainer already holds.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from PIL import ExifTags, Image, ImageOps
+from torchvision.transforms import InterpolationMode
+from torchvision.transforms.v2 import functional as F
+
+from seattn.data.cifar10 import CIFAR_MEAN, CIFAR_STD
+from seattn.data.cifar10 import IMAGE_SIZE as MODEL_INPUT_SIZE
+
+MAX_PIXELS = 40_000_000
+SUPPORTED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
+
+# Modes that carry 16 (or more) bits per sample. Pillow's own convert("L") clips them at 255, which
+# turns everything but the darkest 0.4 % of the range white; they are rescaled instead.
+_HIGH_BIT_DEPTH_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N")
+# EXIF orientations 2..8 are the flips and rotations ImageOps.exif_transpose undoes; 1 is upright.
+_EXIF_TRANSPOSED_ORIENTATIONS = range(2, 9)
+_HIGH_BIT_DEPTH_NOTES = {"I": "32-bit greyscale (read as 16-bit)"}
+_MODE_NAMES = {
+    "1": "1-bit black and white",
+    "L": "greyscale",
+    "LA": "greyscale with transparency",
+    "P": "palette",
+    "PA": "palette with transparency",
+    "CMYK": "CMYK",
+    "YCbCr": "YCbCr",
+    "LAB": "Lab",
+    "HSV": "HSV",
+    "F": "32-bit floating point",
+}
+
+
+class ImageError(ValueError):
+    """An upload that cannot be used; the message is one sentence naming the file and the problem.
+
+    A ``ValueError`` because the input is wrong, not the program: callers show the message to the
+    user and carry on with the other uploads.
+    """
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    """A decoded upload that is safe to show and to feed to the model.
+
+    ``image`` is always RGB, upright (EXIF orientation applied) and opaque (transparency
+    composited on white, the background a browser would most likely have shown). The other fields
+    describe the file as it was, so the page can say what was changed and why.
+    """
+
+    name: str
+    image: Image.Image
+    original_size: tuple[int, int]
+    original_mode: str
+    format: str
+    frames: int
+    notes: tuple[str, ...]
+
+
+def open_image(data: bytes, name: str) -> CheckedImage:
+    """Decode untrusted image bytes into a checked RGB image, or raise ``ImageError``.
+
+    The size is checked from the header, before any pixel is decoded, so a small file that claims
+    to be enormous (a decompression bomb) costs nothing. Pillow's own bomb guard is honoured too,
+    but turned into ``ImageError`` locally rather than by changing ``Image.MAX_IMAGE_PIXELS``, which
+    is global state other code relies on. The first frame is then fully decoded, so a truncated or
+    corrupt file fails here instead of later, half-drawn, in a figure. Truncated images are never
+    accepted (``ImageFile.LOAD_TRUNCATED_IMAGES`` is left off): a grey-padded half image would give
+    a confident prediction for pixels that do not exist.
+    """
+    if not data:
+        raise ImageError(f"{name} is empty (0 bytes).")
+
+    try:
+        # Pillow reports "maybe a bomb" as a warning; make it an exception so it cannot slip past.
+        # catch_warnings edits process-wide filters; with two threads interleaving, one may leave
+        # this filter behind or lose it. Both are safe: a leftover only makes a bomb warning
+        # elsewhere an error, and without it the header check below still refuses the image.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS) as opened:
+                _check_pixel_count(opened.size, name)
+                file_format = opened.format or "unknown"
+                frames = getattr(opened, "n_frames", 1)
+                opened.seek(0)  # counting frames may leave the file elsewhere
+                opened.load()
+                original_mode = opened.mode
+                return _to_checked_rgb(opened, name, file_format, frames, original_mode)
+    except ImageError:
+        raise
+    except Image.UnidentifiedImageError as error:
+        supported = ", ".join(SUPPORTED_FORMATS)
+        raise ImageError(f"{name} is not an image in a supported format ({supported}).") from error
+    except Image.DecompressionBombWarning as error:
+        raise _too_large_for_pillow(name, times_limit=1) from error
+    except Image.DecompressionBombError as error:
+        raise _too_large_for_pillow(name, times_limit=2) from error
+    except Exception as error:  # any decoder failure: truncated data, bad chunks, zlib errors ...
+        message = f"{name} could not be decoded; the file is damaged or truncated."
+        raise ImageError(message) from error
+
+
+def _check_pixel_count(size: tuple[int, int], name: str) -> None:
+    """Refuse images above ``MAX_PIXELS`` using only the header's size."""
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            f"{name} is {width * height / 1e6:.1f} megapixels ({width}x{height}), "
+            f"above the {MAX_PIXELS / 1e6:.0f} megapixel limit."
+        )
+
+
+def _too_large_for_pillow(name: str, times_limit: int) -> ImageError:
+    """The error for an image Pillow's own bomb guard stopped while reading its header.
+
+    Pillow stops before handing back the size, but its warning fires above
+    ``Image.MAX_IMAGE_PIXELS`` and its error above twice that, which bounds the size from below.
+    """
+    pillow_limit = (Image.MAX_IMAGE_PIXELS or MAX_PIXELS) * times_limit
+    return ImageError(
+        f"{name} is over {pillow_limit / 1e6:.0f} megapixels, "
+        f"above the {MAX_PIXELS / 1e6:.0f} megapixel limit."
+    )
+
+
+def _to_checked_rgb(
+    opened: Image.Image, name: str, file_format: str, frames: int, original_mode: str
+) -> CheckedImage:
+    """Orient, flatten and convert a loaded first frame to RGB, noting each change."""
+    notes: list[str] = []
+    if frames > 1:
+        notes.append(_first_frame_note(opened, file_format, frames))
+
+    orientation = opened.getexif().get(ExifTags.Base.Orientation, 1)
+    # Always returns a new image (a copy when there is nothing to do), detached from the file.
+    image = ImageOps.exif_transpose(opened)
+    if orientation in _EXIF_TRANSPOSED_ORIENTATIONS:
+        notes.append(f"turned upright using its EXIF orientation tag ({orientation})")
+    original_size = image.size
+
+    if image.has_transparency_data:
+        rgba = image.convert("RGBA")
+        if rgba.getchannel("A").getextrema()[0] < 255:
+            notes.append("transparent areas are shown on white")
+        white = Image.new("RGBA", rgba.size, "white")
+        image = Image.alpha_composite(white, rgba)
+    elif image.mode in _HIGH_BIT_DEPTH_MODES:
+        # 65535 / 257 = 255: the full 16-bit range maps onto 0..255; +0.5 rounds instead of
+        # truncating. Values outside 0..65535 (possible in 32-bit "I") are clipped by convert("L").
+        image = image.convert("I").point(lambda value: value / 257 + 0.5).convert("L")
+        depth = _HIGH_BIT_DEPTH_NOTES.get(original_mode, "16-bit greyscale")
+        notes.append(f"{depth} scaled to 8 bits")
+
+    if original_mode not in ("RGB", "RGBA") and original_mode not in _HIGH_BIT_DEPTH_MODES:
+        notes.append(f"converted from {_MODE_NAMES.get(original_mode, original_mode)}")
+    rgb = image.convert("RGB")
+
+    return CheckedImage(
+        name=name,
+        image=rgb,
+        original_size=original_size,
+        original_mode=original_mode,
+        format=file_format,
+        frames=frames,
+        notes=tuple(notes),
+    )
+
+
+def _first_frame_note(opened: Image.Image, file_format: str, frames: int) -> str:
+    if file_format == "TIFF":
+        return f"multi-page TIFF: the first of {frames} pages is used"
+    if file_format == "MPO":
+        # Phone cameras store a second picture (preview, depth map) after the main JPEG.
+        return f"multi-picture JPEG (MPO): the first of {frames} pictures is used"
+    kind = "animated" if getattr(opened, "is_animated", False) else "multi-frame"
+    return f"{kind} {file_format}: the first of {frames} frames is used"
+
+
+def to_model_view(image: Image.Image, size: int = MODEL_INPUT_SIZE) -> Image.Image:
+    """What the model sees: the centre square of ``image``, resized to ``size`` x ``size``.
+
+    Cropping rather than squashing keeps shapes undistorted, as in CIFAR-10's own square photos.
+    The resize is skipped when the square is already the right size, so a 32 x 32 image reaches
+    the model pixel for pixel. Bilinear with antialiasing, so that shrinking a photo averages its
+    pixels instead of sampling a few (which aliases fine texture into noise).
+    """
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    side = min(image.size)
+    square = F.center_crop(image, [side, side])
+    if side == size:
+        return square
+    return F.resize(square, [size, size], interpolation=InterpolationMode.BILINEAR, antialias=True)
+
+
+def to_model_input(images: Sequence[Image.Image]) -> torch.Tensor:
+    """A normalised ``[N, 3, 32, 32]`` float32 batch of ``images`` as the model sees them."""
+    if not images:
+        return torch.empty(0, 3, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, dtype=torch.float32)
+    batch = torch.stack([F.pil_to_tensor(to_model_view(image)) for image in images])
+    return normalize_uint8(batch)
+
+
+def normalize_uint8(batch: torch.Tensor) -> torch.Tensor:
+    """``[N, 3, H, W]`` uint8 -> float32 scaled to [0, 1] and normalised with the CIFAR-10 stats.
+
+    The one place the normalisation lives: the trainer's cached uint8 data and uploads go through
+    the same arithmetic, so the model never sees two slightly different input distributions.
+    """
+    if batch.dtype != torch.uint8:
+        raise ValueError(f"expected a uint8 tensor, got {batch.dtype}")
+    if batch.ndim != 4 or batch.shape[1] != 3:
+        raise ValueError(f"expected a [N, 3, H, W] tensor, got shape {tuple(batch.shape)}")
+    return normalize(F.to_dtype(batch, torch.float32, scale=True))
+
+
+def normalize(batch: torch.Tensor) -> torch.Tensor:
+    """``[N, 3, H, W]`` floats in [0, 1] -> normalised with the CIFAR-10 statistics, on any device.
+
+    Training's augmented batches come here as floats; ``normalize_uint8`` brings everything else.
+    """
+    return F.normalize(batch, mean=list(CIFAR_MEAN), std=list(CIFAR_STD))
+
+
+def denormalize(batch: torch.Tensor) -> torch.Tensor:
+    """Undo ``normalize_uint8`` for display: ``[..., 3, H, W]`` back to [0, 1], clamped.
+
+    Clamped because tensors changed after normalisation (e.g. by an attack or interpolation) can
+    step outside the range an image can show.
+    """
+    mean = torch.tensor(CIFAR_MEAN, dtype=batch.dtype, device=batch.device).view(3, 1, 1)
+    std = torch.tensor(CIFAR_STD, dtype=batch.dtype, device=batch.device).view(3, 1, 1)
+    return (batch * std + mean).clamp(0.0, 1.0)

@@ -1,0 +1,339 @@
+"""Figures of the ratio comparison: pure functions from seattn.compare's tables to plotly.
+
+Each builder returns a Figure and draws nothing. Ratios are categories on the x axis in the order
+the tables give them (no SE, then r growing), not numbers: the SE paper's ablation reads the same
+way, and "no SE" has no place on a numeric axis. A variant keeps its colour in every chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from seattn.analysis.compare.attention import SimilarityMatrix
+from seattn.figures.style import TEMPLATE, TRANSPARENT, VIRIDIS, empty_figure
+
+MARGIN = {"l": 10, "r": 10, "t": 50, "b": 10}
+PALETTE = qualitative.D3
+BASELINE_COLOUR = "#7f7f7f"  # the network without SE: grey, the thing every ratio is measured by
+BLOCK_COLOURS = {"block1": "#4C78A8", "block2": "#F58518", "block3": "#54A24B"}
+WEIGHT_SCALE = VIRIDIS
+SIMILARITY_SCALE = "RdBu"
+LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 1, "xanchor": "right"}
+
+
+def variant_colours(variants: Sequence[str]) -> dict[str, str]:
+    """A stable colour per variant: grey for no SE, the palette in order for the ratios."""
+    colours, index = {}, 0
+    for variant in variants:
+        if variant == "no SE":
+            colours[variant] = BASELINE_COLOUR
+        else:
+            colours[variant] = PALETTE[index % len(PALETTE)]
+            index += 1
+    return colours
+
+
+def _layout(figure: go.Figure, *, height: int, title: str | None = None) -> go.Figure:
+    figure.update_layout(
+        template=TEMPLATE,
+        height=height,
+        margin=MARGIN,
+        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
+        legend=LEGEND,
+    )
+    return figure
+
+
+def _error_bars(std: pd.Series) -> dict:
+    # One seed has no spread: no bar rather than a bar of 0, which would claim certainty.
+    return {"type": "data", "array": std.to_numpy(dtype=float), "visible": bool(std.notna().any())}
+
+
+def _category_axis(variants: Sequence[str]) -> dict:
+    return {"type": "category", "categoryorder": "array", "categoryarray": list(variants)}
+
+
+def accuracy_vs_ratio(table: pd.DataFrame, *, height: int = 360) -> go.Figure:
+    """Best and final validation accuracy per ratio, with error bars of one std over seeds.
+
+    A dotted line marks the network without SE, when the table has it.
+    """
+    if table.empty:
+        return empty_figure("No completed models to compare yet", height)
+    variants = table["variant"].tolist()
+    figure = go.Figure()
+    for column, colour, symbol in (
+        ("best val accuracy", "#4C78A8", "circle"),
+        ("final val accuracy", "#F58518", "diamond"),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=variants,
+                y=table[column],
+                error_y=_error_bars(table[f"{column} std"]),
+                customdata=np.stack(
+                    [table[f"{column} std"].fillna(0), table["seeds"]], axis=1
+                ).astype(float),
+                name=column,
+                mode="lines+markers",
+                marker={"size": 9, "symbol": symbol, "color": colour},
+                line={"color": colour, "width": 1.5},
+                hovertemplate="%{x}<br>" + column + " %{y:.2%} ± %{customdata[0]:.2%}"
+                "<br>%{customdata[1]} seed(s)<extra></extra>",
+            )
+        )
+    baseline = table.loc[table["variant"] == "no SE", "best val accuracy"]
+    if not baseline.empty and pd.notna(baseline.iloc[0]):
+        figure.add_hline(
+            y=float(baseline.iloc[0]),
+            line={"dash": "dot", "color": BASELINE_COLOUR, "width": 1},
+            annotation_text="no SE (best)",
+            annotation_position="bottom right",
+        )
+    figure.update_xaxes(_category_axis(variants), title_text="SE reduction ratio")
+    figure.update_yaxes(tickformat=".1%", title_text="validation accuracy", showgrid=True)
+    return _layout(figure, height=height, title="Accuracy against reduction ratio")
+
+
+def parameters_vs_ratio(table: pd.DataFrame, *, height: int = 340) -> go.Figure:
+    """SE-only parameters, total parameters and FLOPs per image, per ratio."""
+    if table.empty:
+        return empty_figure("No completed models to compare yet", height)
+    variants = table["variant"].tolist()
+    colours = variant_colours(variants)
+    figure = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=("SE parameters", "All parameters", "FLOPs per image"),
+        horizontal_spacing=0.09,
+    )
+    panels = (
+        ("SE parameters", "bar"),
+        ("parameters", "line"),
+        ("FLOPs per image", "line"),
+    )
+    for col, (column, kind) in enumerate(panels, start=1):
+        values = table[column].astype(float)
+        hover = "%{x}<br>" + column + " %{y:,.0f}<extra></extra>"
+        if kind == "bar":
+            trace: go.BaseTraceType = go.Bar(
+                x=variants,
+                y=values,
+                marker_color=[colours[v] for v in variants],
+                text=[f"{v:,.0f}" for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate=hover,
+                showlegend=False,
+            )
+        else:
+            trace = go.Scatter(
+                x=variants,
+                y=values,
+                mode="lines+markers",
+                marker={"size": 8, "color": [colours[v] for v in variants]},
+                line={"color": "#999", "width": 1},
+                hovertemplate=hover,
+                showlegend=False,
+            )
+        figure.add_trace(trace, row=1, col=col)
+        figure.update_xaxes(_category_axis(variants), row=1, col=col)
+    # Totals differ by a few thousand in a million: the axis must not start at zero to show it.
+    figure.update_yaxes(showgrid=True, tickformat=",.0f")
+    figure.update_yaxes(rangemode="tozero", row=1, col=1)
+    return _layout(figure, height=height)
+
+
+def learning_curves_figure(curves: pd.DataFrame, *, height: int = 380) -> go.Figure:
+    """Validation accuracy and loss per epoch, one line per variant (mean over seeds, ± 1 std)."""
+    if curves.empty:
+        return empty_figure("Learning curves appear when models have a training history", height)
+    panels = ("validation accuracy", "validation loss")
+    figure = make_subplots(rows=1, cols=2, subplot_titles=panels, horizontal_spacing=0.08)
+    variants = list(dict.fromkeys(curves["variant"]))
+    colours = variant_colours(variants)
+    for col, metric in enumerate(panels, start=1):
+        for variant in variants:
+            part = curves[(curves["variant"] == variant) & (curves["metric"] == metric)]
+            if part.empty:
+                continue
+            colour = colours[variant]
+            spread = part["std"].fillna(0.0)
+            if part["std"].notna().any():
+                # The band: upper edge, then the lower edge filled back up to it.
+                figure.add_trace(
+                    go.Scatter(
+                        x=pd.concat([part["epoch"], part["epoch"][::-1]]),
+                        y=pd.concat([part["mean"] + spread, (part["mean"] - spread)[::-1]]),
+                        fill="toself",
+                        fillcolor=colour,
+                        opacity=0.15,
+                        line={"width": 0},
+                        hoverinfo="skip",
+                        showlegend=False,
+                        legendgroup=variant,
+                    ),
+                    row=1,
+                    col=col,
+                )
+            number = ".2%" if metric.endswith("accuracy") else ".4f"
+            figure.add_trace(
+                go.Scatter(
+                    x=part["epoch"],
+                    y=part["mean"],
+                    customdata=np.stack([spread, part["seeds"]], axis=1).astype(float),
+                    name=variant,
+                    legendgroup=variant,
+                    showlegend=col == 1,
+                    mode="lines+markers" if len(part) < 40 else "lines",
+                    marker={"size": 5},
+                    line={"color": colour, "width": 2},
+                    hovertemplate=f"{variant}, epoch %{{x}}<br>{metric} %{{y:{number}}} "
+                    f"± %{{customdata[0]:{number}}} (%{{customdata[1]}} seed(s))<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    figure.update_xaxes(title_text="epoch", showgrid=True)
+    figure.update_yaxes(showgrid=True)
+    figure.update_yaxes(tickformat=".0%", row=1, col=1)
+    return _layout(figure, height=height)
+
+
+STATISTIC_TITLES = {
+    "mean": "Mean weight",
+    "std": "Spread of the weights (std)",
+    "entropy": "Evenness (normalised entropy)",
+}
+
+
+def excitation_statistics_figure(summary: pd.DataFrame, *, height: int = 340) -> go.Figure:
+    """Per block, mean / std / entropy of the excitation weights against the ratio."""
+    if summary.empty:
+        return empty_figure("No SE model with weights in this group", height)
+    variants = list(dict.fromkeys(summary["variant"]))
+    figure = make_subplots(
+        rows=1,
+        cols=len(STATISTIC_TITLES),
+        subplot_titles=list(STATISTIC_TITLES.values()),
+        horizontal_spacing=0.08,
+    )
+    for col, statistic in enumerate(STATISTIC_TITLES, start=1):
+        for block in sorted(summary["block"].unique()):
+            part = summary[summary["block"] == block]
+            figure.add_trace(
+                go.Scatter(
+                    x=part["variant"],
+                    y=part[statistic],
+                    error_y=_error_bars(part[f"{statistic} std"]),
+                    name=block,
+                    legendgroup=block,
+                    showlegend=col == 1,
+                    mode="lines+markers",
+                    marker={"size": 8},
+                    line={"color": BLOCK_COLOURS.get(block), "width": 1.5},
+                    hovertemplate=f"{block}, %{{x}}<br>{statistic} %{{y:.4f}}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        figure.update_xaxes(_category_axis(variants), row=1, col=col)
+    figure.update_yaxes(showgrid=True)
+    return _layout(figure, height=height)
+
+
+def image_excitation_figure(
+    vectors: Mapping[str, SimilarityMatrix], *, height: int | None = None
+) -> go.Figure:
+    """Per block, one row of channel weights per ratio: the same image's attention side by side."""
+    if not vectors:
+        return empty_figure("No SE model with weights in this group")
+    blocks = list(vectors)
+    figure = make_subplots(
+        rows=1,
+        cols=len(blocks),
+        subplot_titles=[f"{b} ({vectors[b].values.shape[1]} channels)" for b in blocks],
+        horizontal_spacing=0.06,
+    )
+    for col, block in enumerate(blocks, start=1):
+        matrix = vectors[block]
+        figure.add_trace(
+            go.Heatmap(
+                z=matrix.values.astype(np.float32),
+                x=np.arange(matrix.values.shape[1], dtype=np.int16),
+                y=matrix.labels,
+                coloraxis="coloraxis",
+                hovertemplate="%{y}<br>channel %{x}<br>weight %{z:.3f}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        figure.update_yaxes(
+            type="category", autorange="reversed", showticklabels=col == 1, row=1, col=col
+        )
+    figure.update_xaxes(title_text="channel")
+    figure.update_layout(
+        coloraxis={
+            "colorscale": WEIGHT_SCALE,
+            "cmin": 0,
+            "cmax": 1,
+            "colorbar": {"title": {"text": "weight"}, "thickness": 12},
+        }
+    )
+    rows = max(len(m.labels) for m in vectors.values())
+    return _layout(figure, height=height or 190 + 36 * rows)
+
+
+def similarity_figure(
+    matrices: Mapping[str, SimilarityMatrix],
+    *,
+    value_name: str = "correlation",
+    zmin: float = -1.0,
+    height: int | None = None,
+) -> go.Figure:
+    """Per block, a ratio x ratio heatmap of how alike the ratios' attention is, values written.
+
+    ``zmin`` is -1 for a correlation and 0 for CKA (which is never negative).
+    """
+    if not matrices:
+        return empty_figure("At least one SE model with weights is needed")
+    blocks = list(matrices)
+    figure = make_subplots(rows=1, cols=len(blocks), subplot_titles=blocks, horizontal_spacing=0.06)
+    for col, block in enumerate(blocks, start=1):
+        matrix = matrices[block]
+        values = matrix.values.astype(np.float32)
+        figure.add_trace(
+            go.Heatmap(
+                z=values,
+                x=matrix.labels,
+                y=matrix.labels,
+                text=[["–" if np.isnan(v) else f"{v:.2f}" for v in row] for row in values],
+                texttemplate="%{text}",
+                coloraxis="coloraxis",
+                hovertemplate=f"%{{y}} vs %{{x}}<br>{value_name} %{{z:.3f}}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        figure.update_xaxes(type="category", row=1, col=col)
+        figure.update_yaxes(
+            type="category", autorange="reversed", showticklabels=col == 1, row=1, col=col
+        )
+    figure.update_layout(
+        coloraxis={
+            "colorscale": SIMILARITY_SCALE,
+            "cmin": zmin,
+            "cmax": 1,
+            "colorbar": {"title": {"text": value_name}, "thickness": 12},
+        }
+    )
+    rows = max(len(m.labels) for m in matrices.values())
+    return _layout(figure, height=height or 160 + 40 * rows)

@@ -1,0 +1,409 @@
+"""Pure figure builders: data in, a plotly Figure out. Nothing here draws, reads files or knows a
+page exists, so every figure is tested by looking at the Figure object and timed in bench/.
+
+Three rules keep the Explore page fast and its payload small:
+- a grid of feature maps is ONE heatmap of tiled maps (``seattn.analysis.explore.tile_maps``),
+  with the channel index as ``customdata`` for hover: one subplot per channel means hundreds of
+  axes;
+- arrays go to plotly as float32 / small integers, which plotly serialises as compact base64
+  typed arrays instead of long lists of decimal numbers;
+- figures are assembled from plain dicts without plotly's per-property validation, which is most
+  of a figure's build time (about 2-3 ms of 3 ms here); tests/test_figures.py validates every
+  builder's output in full instead, so a wrong property still fails, in the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from seattn.analysis.explore import FeatureMapPanels, ToySE, tile_maps
+from seattn.figures.style import MARGIN, TRANSPARENT, VIRIDIS
+
+HIGHLIGHT = "#e4572e"  # the channels or class the eye should go to
+BASE = "#4c78a8"
+MUTED = "#9db4cf"
+MAPS_COLORSCALE = VIRIDIS
+WEIGHTS_COLORSCALE = VIRIDIS
+# The "none" template (seattn.figures.style) as a plain dict: figures here skip validation.
+TEMPLATE = pio.templates["none"].to_plotly_json()
+FONT = {"family": "sans-serif", "size": 13}
+
+
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    # plotly.io's own templates are built the same way (Template(..., _validate=False)).
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _base_layout(**overrides: object) -> dict:
+    layout = {
+        "template": TEMPLATE,
+        "font": FONT,
+        "margin": MARGIN,
+        "paper_bgcolor": TRANSPARENT,
+        "plot_bgcolor": TRANSPARENT,
+    }
+    layout.update(overrides)
+    return layout
+
+
+# -- prediction -------------------------------------------------------------------------------
+
+
+def prediction_bars(top_k: Sequence[tuple[str, float]], true_class: str | None = None) -> go.Figure:
+    """Horizontal bars of the top-k classes, most probable on top; the true class is named."""
+    labels = [label for label, _ in top_k]
+    values = np.array([p for _, p in top_k], dtype=np.float32)
+    shown = [f"{label} ✓" if label == true_class else label for label in labels]
+    colours = [HIGHLIGHT if i == 0 else MUTED for i in range(len(labels))]
+    return _figure(
+        [
+            {
+                "type": "bar",
+                "x": values,
+                "y": shown,
+                "orientation": "h",
+                "marker": {"color": colours},
+                "text": [f"{p:.1%}" for p in values],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "hovertemplate": "%{y}: %{x:.2%}<extra></extra>",
+            }
+        ],
+        _base_layout(
+            title={"text": "Prediction (top classes)", "x": 0, "xanchor": "left"},
+            xaxis={"range": [0, 1.15], "tickformat": ".0%", "showgrid": True, "dtick": 0.25},
+            yaxis={"autorange": "reversed", "automargin": True},
+            height=60 + 34 * max(len(labels), 1),
+            showlegend=False,
+            bargap=0.3,
+        ),
+    )
+
+
+# -- channel weights --------------------------------------------------------------------------
+
+
+def channel_weight_bars(
+    weights: np.ndarray,
+    *,
+    order: Literal["weight", "channel"] = "weight",
+    highlight: Sequence[int] | None = None,
+    highlight_label: str = "highlighted",
+    title: str = "Channel weights",
+) -> go.Figure:
+    """One bar per channel: its SE weight (0 = switched off, 1 = passed on unchanged).
+
+    The ``highlight`` channels (default: the 8 strongest) are coloured and named in the legend;
+    hover gives the channel index and the exact weight. ``order="weight"`` sorts the bars
+    strongest first, ``"channel"`` keeps channel order.
+    """
+    weights = np.asarray(weights, dtype=np.float32)
+    channels = np.arange(weights.shape[0])
+    if highlight is None:
+        highlight = np.argsort(-weights, kind="stable")[:8]
+        highlight_label = f"{len(highlight)} strongest"
+    marked = set(np.asarray(highlight).tolist())
+    ordered = np.argsort(-weights, kind="stable") if order == "weight" else channels
+    categories = [str(c) for c in ordered]
+    traces = []
+    for name, chosen, colour in (
+        (highlight_label, [c for c in ordered if c in marked], HIGHLIGHT),
+        ("other channels", [c for c in ordered if c not in marked], BASE),
+    ):
+        if not chosen:
+            continue
+        chosen = np.array(chosen)
+        traces.append(
+            {
+                "type": "bar",
+                "x": [str(c) for c in chosen],
+                "y": weights[chosen],
+                "customdata": chosen.astype(np.int16),
+                "name": name,
+                "marker": {"color": colour},
+                "hovertemplate": "channel %{customdata}<br>weight %{y:.4f}<extra></extra>",
+            }
+        )
+    mean = float(weights.mean()) if weights.size else 0.0
+    return _figure(
+        traces,
+        _base_layout(
+            title={"text": title, "x": 0, "xanchor": "left"},
+            xaxis={
+                "type": "category",
+                "categoryorder": "array",
+                "categoryarray": categories,
+                "title": {"text": "channel" + (" (strongest first)" if order == "weight" else "")},
+                "showticklabels": weights.shape[0] <= 64,
+            },
+            yaxis={"range": [0, 1.02], "title": {"text": "weight"}, "showgrid": True},
+            height=300,
+            bargap=0.15,
+            barmode="overlay",
+            legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
+            shapes=[
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": mean,
+                    "y1": mean,
+                    "line": {"dash": "dot", "color": "#555", "width": 1},
+                }
+            ],
+            annotations=[
+                {
+                    "xref": "paper",
+                    "x": 1,
+                    "y": mean,
+                    "xanchor": "right",
+                    "yanchor": "bottom",
+                    "text": f"mean {mean:.2f}",
+                    "showarrow": False,
+                    "font": {"size": 11, "color": "#555"},
+                }
+            ],
+        ),
+    )
+
+
+def excitation_matrix(
+    weights: np.ndarray, image_names: Sequence[str], title: str = "Weights per image"
+) -> go.Figure:
+    """Images x channels heatmap of SE weights: which channels respond to which picture."""
+    weights = np.asarray(weights, dtype=np.float32)
+    channels = np.arange(weights.shape[1], dtype=np.int16)
+    return _figure(
+        [
+            {
+                "type": "heatmap",
+                "z": weights,
+                "x": channels,
+                "y": list(image_names),
+                "zmin": 0,
+                "zmax": 1,
+                "colorscale": WEIGHTS_COLORSCALE,
+                "colorbar": {"title": {"text": "weight"}, "thickness": 12},
+                "hovertemplate": "%{y}<br>channel %{x}<br>weight %{z:.4f}<extra></extra>",
+            }
+        ],
+        _base_layout(
+            title={"text": title, "x": 0, "xanchor": "left"},
+            xaxis={"title": {"text": "channel"}},
+            yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+            height=130 + 26 * len(image_names),
+        ),
+    )
+
+
+# -- feature maps -----------------------------------------------------------------------------
+
+
+def _panel_axes(count: int, gap: float = 0.04) -> list[tuple[float, float]]:
+    width = (1 - gap * (count - 1)) / count
+    return [(i * (width + gap), i * (width + gap) + width) for i in range(count)]
+
+
+def _image_axes(
+    layout: dict, index: int, domain: tuple[float, float], shape: tuple[int, ...]
+) -> None:
+    """Axes for one image panel: hidden ticks, square pixels, first row at the top."""
+    suffix = "" if index == 0 else str(index + 1)
+    rows, columns = shape[:2]
+    layout[f"xaxis{suffix}"] = {
+        "domain": list(domain),
+        "visible": False,
+        "constrain": "domain",
+        "range": [-0.5, columns - 0.5],
+    }
+    layout[f"yaxis{suffix}"] = {
+        "visible": False,
+        "scaleanchor": f"x{suffix}",
+        "constrain": "domain",
+        "range": [rows - 0.5, -0.5],  # reversed: row 0 at the top, as in an image
+    }
+
+
+def feature_map_grid(panels: FeatureMapPanels, *, height: int | None = None) -> go.Figure:
+    """The chosen channels before and after SE (and what SE removed), side by side.
+
+    Each panel is one heatmap of tiled maps; all panels share one colour scale, so the same colour
+    means the same value everywhere. Hover names the channel and the value.
+    """
+    count = len(panels.tiles)
+    customdata = panels.owner.astype(np.uint8 if panels.owner.max() < 255 else np.int16)
+    layout = _base_layout(
+        height=height or (400 if count == 2 else 320),
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        coloraxis={
+            "colorscale": MAPS_COLORSCALE,
+            "cmin": 0,
+            "cmax": panels.zmax,
+            "colorbar": {"title": {"text": panels.value_label, "side": "right"}, "thickness": 12},
+        },
+        annotations=[],
+    )
+    traces = []
+    for index, (title, tiled, domain) in enumerate(
+        zip(panels.titles, panels.tiles, _panel_axes(count), strict=True)
+    ):
+        suffix = "" if index == 0 else str(index + 1)
+        _image_axes(layout, index, domain, tiled.shape)
+        traces.append(
+            {
+                "type": "heatmap",
+                "z": tiled,
+                "customdata": customdata,
+                "coloraxis": "coloraxis",
+                "xaxis": f"x{suffix}",
+                "yaxis": f"y{suffix}",
+                "hoverongaps": False,
+                "name": title,
+                "hovertemplate": f"channel %{{customdata}}<br>%{{z:.3f}}<extra>{title}</extra>",
+            }
+        )
+        layout["annotations"].append(
+            {
+                "text": f"<b>{title}</b>",
+                "xref": "paper",
+                "yref": "paper",
+                "x": (domain[0] + domain[1]) / 2,
+                "y": 1.0,
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+        )
+    return _figure(traces, layout)
+
+
+def channel_zoom(
+    before: np.ndarray, after: np.ndarray, channel: int, weight: float, zmax: float | None = None
+) -> go.Figure:
+    """One channel's map before and after SE, large, on one colour scale."""
+    before = np.asarray(before, dtype=np.float32)
+    after = np.asarray(after, dtype=np.float32)
+    peak = float(max(before.max(initial=0), after.max(initial=0)))
+    panels = FeatureMapPanels(
+        titles=[f"Channel {channel} before SE", f"after SE (× {weight:.3f})"],
+        tiles=[before, after],
+        owner=np.full(before.shape, channel, dtype=np.int16),
+        zmax=zmax if zmax is not None else (peak if peak > 0 else 1.0),
+        value_label="activation",
+    )
+    return feature_map_grid(panels, height=330)
+
+
+# -- the Home page's illustration -------------------------------------------------------------
+
+
+def se_schematic(toy: ToySE) -> go.Figure:
+    """Squeeze, excitation and scale worked through on four maps, left to right.
+
+    Bars are drawn on the same vertical coordinates as the tiles, so each number sits beside the
+    map it belongs to.
+    """
+    count, height, _ = toy.before.shape
+    channels = np.arange(count)
+    before_tiles, _ = tile_maps(toy.before, channels, columns=1, gutter=2)
+    after_tiles, _ = tile_maps(toy.after, channels, columns=1, gutter=2)
+    centres = channels * (height + 2) + (height - 1) / 2
+    rows = before_tiles.shape[0]
+    domains = [(0.0, 0.17), (0.29, 0.45), (0.57, 0.73), (0.83, 1.0)]
+    titles = [
+        "Feature maps<br>(one per channel)",
+        "1 · Squeeze:<br>one average per map",
+        "2 · Excitation:<br>a weight from 0 to 1",
+        "3 · Scale:<br>map × weight",
+    ]
+    layout = _base_layout(
+        height=430,
+        margin={"l": 0, "r": 0, "t": 70, "b": 10},
+        showlegend=False,
+        coloraxis={"colorscale": MAPS_COLORSCALE, "cmin": 0, "cmax": 1, "showscale": False},
+        annotations=[],
+    )
+    for index in (0, 3):
+        _image_axes(layout, index, domains[index], before_tiles.shape)
+    for index in (1, 2):
+        suffix = str(index + 1)
+        layout[f"xaxis{suffix}"] = {
+            "domain": list(domains[index]),
+            "range": [0, 1.35],
+            "visible": False,
+        }
+        layout[f"yaxis{suffix}"] = {"range": [rows - 0.5, -0.5], "visible": False}
+    bar_style = {
+        "type": "bar",
+        "orientation": "h",
+        "width": height * 0.7,
+        "textposition": "outside",
+        "hoverinfo": "skip",
+    }
+    traces = [
+        {"type": "heatmap", "z": before_tiles, "coloraxis": "coloraxis", "hoverinfo": "skip"},
+        {
+            **bar_style,
+            "x": toy.squeeze,
+            "y": centres,
+            "xaxis": "x2",
+            "yaxis": "y2",
+            "marker": {"color": BASE},
+            "text": [f"{name}: {v:.2f}" for name, v in zip(toy.names, toy.squeeze, strict=True)],
+        },
+        {
+            **bar_style,
+            "x": toy.weights,
+            "y": centres,
+            "xaxis": "x3",
+            "yaxis": "y3",
+            "marker": {"color": [HIGHLIGHT if w >= 0.5 else MUTED for w in toy.weights]},
+            "text": [f"{w:.2f}" for w in toy.weights],
+        },
+        {
+            "type": "heatmap",
+            "z": after_tiles,
+            "coloraxis": "coloraxis",
+            "xaxis": "x4",
+            "yaxis": "y4",
+            "hoverinfo": "skip",
+        },
+    ]
+    for domain, title in zip(domains, titles, strict=True):
+        layout["annotations"].append(
+            {
+                "text": f"<b>{title}</b>",
+                "xref": "paper",
+                "yref": "paper",
+                "x": (domain[0] + domain[1]) / 2,
+                "y": 1.02,
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+        )
+    for left, right in zip(domains, domains[1:], strict=False):
+        layout["annotations"].append(
+            {
+                "text": "➜",
+                "xref": "paper",
+                "yref": "paper",
+                "x": (left[1] + right[0]) / 2,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 28, "color": "#888"},
+            }
+        )
+    return _figure(traces, layout)
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+def payload_bytes(figures: Iterable[go.Figure]) -> int:
+    """Bytes of JSON the browser receives for ``figures``: what ``st.plotly_chart`` sends."""
+    return sum(len(pio.to_json(figure, validate=False).encode()) for figure in figures)

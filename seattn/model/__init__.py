@@ -1,0 +1,1 @@
+"""The network: SE block, reference CNN, reduction ratios, checkpoints, parameters and FLOPs."""

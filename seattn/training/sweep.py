@@ -1,0 +1,170 @@
+"""Sweeps: one run per (reduction ratio, seed) with one recipe, from the CLI or the Compare page.
+
+Both name their runs with :func:`sweep_run_name` and read seeds with :func:`parse_seeds`, so a
+sweep started on the page finds (and skips, or resumes) the runs of one started on the command
+line, and the other way round.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from seattn import settings
+from seattn.model.ratios import ratio_slug
+from seattn.training import queue
+from seattn.training.recipes import Augmentation, Optimizer
+from seattn.training.runfiles import ACTIVE_STATES, RESUMABLE_STATES, Run, RunState
+from seattn.training.spec import TrainSpec
+
+
+def sweep_run_name(
+    ratio: int | None,
+    seed: int,
+    epochs: int,
+    *,
+    optimizer: str = Optimizer.ADAM_PLATEAU,
+    augment: str = Augmentation.COURSE,
+) -> str:
+    """ "sweep-r16-seed0-e30"; a recipe other than the course's adds its names to the end.
+
+    So sweeps of two recipes never meet in one folder, and the course's keep the names they had.
+    """
+    name = f"sweep-{ratio_slug(ratio)}-seed{seed}-e{epochs}"
+    for chosen, course in ((optimizer, Optimizer.ADAM_PLATEAU), (augment, Augmentation.COURSE)):
+        if chosen != course:
+            name += f"-{chosen}"
+    return name
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0, 1, 2' -> [0, 1, 2]; '0-2' -> [0, 1, 2]; repeats dropped; ValueError saying why."""
+    seeds: list[int] = []
+    for part in str(text).replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part[1:]:
+                first, last = (int(p) for p in part.split("-", 1))
+                values = list(range(first, last + 1))
+            else:
+                values = [int(part)]
+        except ValueError:
+            raise ValueError(
+                f"seeds must be whole numbers like 0, 1, 2 or 0-2; got {part!r}"
+            ) from None
+        if any(v < 0 for v in values) or not values:
+            raise ValueError(f"seeds must be whole numbers >= 0; got {part!r}")
+        seeds += [v for v in values if v not in seeds]
+    if not seeds:
+        raise ValueError("give at least one seed, e.g. 0 or 0, 1, 2")
+    return seeds
+
+
+def sweep_specs(
+    base: TrainSpec, ratios: Sequence[int | None], seeds: Sequence[int]
+) -> list[tuple[str, TrainSpec]]:
+    """(run name, spec) for every (ratio, seed), ratios outermost."""
+    specs = []
+    for ratio in ratios:
+        for seed in seeds:
+            spec = base.replace(reduction_ratio=ratio, seed=seed)
+            name = sweep_run_name(
+                ratio, seed, spec.epochs, optimizer=spec.optimizer, augment=spec.augment
+            )
+            specs.append((name, spec))
+    return specs
+
+
+# -- sweeps through the job queue (the Compare page) ----------------------------------------------
+
+
+class SweepAction(StrEnum):
+    START = "start"
+    RESUME = "resume"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class SweepItem:
+    name: str
+    spec: TrainSpec
+    action: SweepAction
+    state: RunState | str | None = None  # of the run already there, for RESUME and SKIP
+
+
+def plan_sweep(
+    base: TrainSpec,
+    ratios: Sequence[int | None],
+    seeds: Sequence[int],
+    root: Path | str | None = None,
+) -> list[SweepItem]:
+    """One item per (ratio, seed), named as the CLI's sweep names its runs.
+
+    A run of that name holding the same training is skipped when completed or active, and resumed
+    when stopped, failed or interrupted (as the CLI resumes); a run of that name holding another
+    (other data or recipe) keeps its name, and the new one gets a free ``-2``, ``-3``... name.
+    """
+    if not ratios:
+        raise queue.JobError("choose at least one reduction ratio")
+    if not seeds:
+        raise queue.JobError("choose at least one seed")
+    base = base.with_absolute_data()
+    queue.check_startable(base)
+    root_path = Path(settings.runs_root() if root is None else root)
+    return [_plan_one(spec, name, root_path) for name, spec in sweep_specs(base, ratios, seeds)]
+
+
+def _plan_one(spec: TrainSpec, base_name: str, root: Path) -> SweepItem:
+    name, suffix = base_name, 2
+    while (root / name).exists():
+        run = Run(root / name)
+        try:
+            same = queue.same_training(queue.job_spec(run), spec)
+        except queue.JobError:
+            same = False
+        if same:
+            state = run.state()
+            if state == RunState.COMPLETED or state in ACTIVE_STATES:
+                return SweepItem(name, spec, SweepAction.SKIP, state)
+            if state in RESUMABLE_STATES:
+                return SweepItem(name, spec, SweepAction.RESUME, state)
+        name, suffix = f"{base_name}-{suffix}", suffix + 1
+    return SweepItem(name, spec, SweepAction.START)
+
+
+@dataclass
+class SweepOutcome:
+    started: list[str] = dataclasses.field(default_factory=list)
+    queued: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[SweepItem] = dataclasses.field(default_factory=list)
+    refused: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (name, why)
+
+
+def launch_sweep(
+    plan: Sequence[SweepItem], root: Path | str | None = None, *, max_jobs: int | None = None
+) -> SweepOutcome:
+    """Hand every item to the job queue; at most ``max_jobs`` train at once."""
+    root_path = Path(settings.runs_root() if root is None else root)
+    outcome = SweepOutcome()
+    for item in plan:
+        if item.action == SweepAction.SKIP:
+            outcome.skipped.append(item)
+            continue
+        try:
+            if item.action == SweepAction.RESUME:
+                run = queue.resume(Run(root_path / item.name), max_jobs=max_jobs)
+            else:
+                run = queue.start(item.spec, root=root_path, name=item.name, max_jobs=max_jobs)
+        except queue.JobError as error:
+            outcome.refused.append((item.name, str(error)))
+            continue
+        if queue.queue_position(run):
+            outcome.queued.append(item.name)
+        else:
+            outcome.started.append(item.name)
+    return outcome

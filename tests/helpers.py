@@ -1,0 +1,82 @@
+"""What the tests share besides fixtures: generated image folders, tiny training specs, and a way
+to find and stop the background jobs a test started."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from seattn.training import queue
+from seattn.training.runfiles import Run, list_runs
+from seattn.training.spec import TrainSpec
+
+REAL_DATA_ENV = "SEATTN_DATA"
+CLASSES = ("circle", "square", "stripes")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_class_image(class_index: int, rng: np.random.Generator, size: int = 32) -> Image.Image:
+    """A noisy picture whose class is visible: a bright disc, a bright square, or stripes."""
+    base = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
+    yy, xx = np.mgrid[:size, :size]
+    centre = size / 2 + rng.uniform(-3, 3, 2)
+    if class_index == 0:
+        mask = (yy - centre[0]) ** 2 + (xx - centre[1]) ** 2 < (size / 4) ** 2
+    elif class_index == 1:
+        mask = (abs(yy - centre[0]) < size / 4) & (abs(xx - centre[1]) < size / 4)
+    else:
+        mask = (xx // 4) % 2 == 0
+    colour = np.array([200, 80 + 40 * class_index, 60], dtype=np.uint8)
+    base[mask] = colour
+    return Image.fromarray(base)
+
+
+def tiny_spec(folder: Path, ratio: int | None, seed: int = 0) -> TrainSpec:
+    """One epoch of batch 16 over a small class folder: seconds to train, enough to export."""
+    return TrainSpec(
+        data=str(folder),
+        reduction_ratio=ratio,
+        epochs=1,
+        batch_size=16,
+        val_fraction=0.25,
+        seed=seed,
+    )
+
+
+def write_image_folder(root: Path, per_class: int, *, seed: int = 0, size: int = 32) -> Path:
+    rng = np.random.default_rng(seed)
+    for class_index, name in enumerate(CLASSES):
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            make_class_image(class_index, rng, size).save(folder / f"{i:04d}.png")
+    return root
+
+
+def launched_by(run: Run) -> list[int]:
+    """Pids of launcher processes whose command line names this run folder."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"seattn.training.launcher" in argv and str(run.path).encode() in argv:
+            pids.append(int(entry.name))
+    return pids
+
+
+def stop_our_jobs(root: Path) -> None:
+    """Stop every job of this root; kill, by process group, launchers that ignore the stop."""
+    queue.request_stop_all(root)
+    if queue.wait_until_idle(root, timeout=30):
+        return
+    for run in list_runs(root):
+        for pid in launched_by(run):  # only processes started for this test's own folders
+            os.killpg(pid, signal.SIGKILL)
