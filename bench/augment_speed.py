@@ -18,10 +18,10 @@ from torchvision import transforms
 
 from bench.reference_pipeline import TRAIN_TRANSFORM
 from bench.timing import median_ms
-from seattn.augment import BatchAugment
-from seattn.images import CIFAR_MEAN as MEAN
-from seattn.images import CIFAR_STD as STD
-from seattn.model import SECNN
+from seattn.data.augment import BatchAugment
+from seattn.data.cifar10 import CIFAR_MEAN as MEAN
+from seattn.data.cifar10 import CIFAR_STD as STD
+from seattn.model.cnn import SECNN
 
 # Per measurement, so a busy machine cannot stretch the benchmark past half a minute.
 BUDGET_S = 4.0

@@ -26,12 +26,14 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from bench.timing import median_ms
-from seattn import explore, figures, zoo
-from seattn.checkpoints import CheckpointError, load_model
-from seattn.data import CIFAR10_CLASSES
-from seattn.images import CheckedImage, open_image, to_model_input
-from seattn.model import SECNN
-from seattn.probe import probe
+from seattn import zoo
+from seattn.analysis import explore
+from seattn.data.cifar10 import CIFAR10_CLASSES
+from seattn.data.images import CheckedImage, open_image, to_model_input
+from seattn.figures import explore as figures
+from seattn.model.checkpoints import CheckpointError, load_model
+from seattn.model.cnn import SECNN
+from seattn.model.probe import probe
 
 TARGET_MS = 50.0
 TARGET_BYTES = 1_000_000

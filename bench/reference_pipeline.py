@@ -18,9 +18,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 from torchvision import datasets, transforms
 
-from seattn.data import validation_split
-from seattn.images import CIFAR_MEAN, CIFAR_STD
-from seattn.model import SECNN
+from seattn.data.cifar10 import CIFAR_MEAN, CIFAR_STD
+from seattn.data.datasets import validation_split
+from seattn.model.cnn import SECNN
 
 TRAIN_TRANSFORM = transforms.Compose(
     [

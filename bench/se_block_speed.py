@@ -19,7 +19,9 @@ import torch
 from torch import nn
 
 from bench.timing import median_ms
-from seattn.model import BLOCK_CHANNELS, IMAGE_SIZE, SEBlock
+from seattn.data.cifar10 import IMAGE_SIZE
+from seattn.model.ratios import BLOCK_CHANNELS
+from seattn.model.se import SEBlock
 
 
 def textbook_excite(block: SEBlock, x: torch.Tensor) -> torch.Tensor:

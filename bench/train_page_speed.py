@@ -8,11 +8,11 @@
    Timed warm (files unchanged: parsed files come from the mtime-keyed caches), after the files
    changed (an epoch just finished: everything re-parsed), and Plotly's JSON encoding of the
    figures on top (what st.plotly_chart does before sending them). Budget: 100 ms.
-2. An Explore-like rerun - seattn.probe.probe on a fresh SECNN(16) plus building its figures -
-   while a tiny training job (seattn.jobs, 1 thread) trains in the background, against the same
-   rerun with that job paused (SIGSTOP), in alternating blocks so that other load on the machine
-   affects both alike. With torch's default thread count and with 1 thread. Budget: at most
-   twice the idle time.
+2. An Explore-like rerun - seattn.model.probe.probe on a fresh SECNN(16) plus building its figures -
+   while a tiny training job (seattn.training.queue, 1 thread) trains in the background, against
+   the same rerun with that job paused (SIGSTOP), in alternating blocks so that other load on the
+   machine affects both alike. With torch's default thread count and with 1 thread. Budget: at
+   most twice the idle time.
 
 Writes only under a temporary folder, which it removes; the job it starts is stopped.
 """
@@ -35,11 +35,18 @@ import plotly.io as pio
 import torch
 from PIL import Image
 
-from seattn import jobs, monitor, train_figures
-from seattn.images import normalize_uint8
-from seattn.model import BLOCK_CHANNELS, SECNN
-from seattn.probe import HISTOGRAM_BINS, probe
-from seattn.runs import RUNNING, Run
+from pages.ui import text
+from seattn.analysis import monitor
+from seattn.data.images import normalize_uint8
+from seattn.figures import training as train_figures
+from seattn.model.cnn import SECNN
+from seattn.model.probe import probe
+from seattn.model.ratios import BLOCK_CHANNELS
+from seattn.training import overview, queue
+from seattn.training.engine import HISTOGRAM_BINS
+from seattn.training.launcher import JOB_NICENESS
+from seattn.training.runfiles import Phase, Run, RunState, StatusWriter
+from seattn.training.spec import TrainSpec
 
 REFRESH_BUDGET_MS = 100.0
 PROBE_IMAGES = 256
@@ -114,15 +121,16 @@ def write_synthetic_run(path: Path, epochs_done: int = 50, epochs: int = 60) -> 
         }
     )
     now = time.time()
-    run.write_status(
-        {
-            "state": RUNNING,
+    # As the trainer writes it (the only writer of status.json).
+    StatusWriter(run).update(
+        **{
+            "state": RunState.RUNNING,
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "heartbeat": now,
             "created": now - 2500,
             "started": now - 2500,
-            "phase": "training",
+            "phase": Phase.TRAINING,
             "epoch": epochs_done + 1,
             "epochs": epochs,
             "batch": 120,
@@ -135,12 +143,12 @@ def write_synthetic_run(path: Path, epochs_done: int = 50, epochs: int = 60) -> 
 
 def live_view_figures(run: Run) -> list[go.Figure]:
     """Everything the page's fragment computes per refresh, figures returned for encoding."""
-    jobs.schedule(run.path.parent)
-    jobs.runs_table(run.path.parent)
-    jobs.has_active_jobs(run.path.parent)
+    queue.schedule(run.path.parent)
+    text.runs_for_display(overview.runs_table(run.path.parent))
+    queue.has_active_jobs(run.path.parent)
     snapshot = monitor.read_snapshot(run)
     progress = monitor.live_progress(snapshot)
-    monitor.progress_lines(progress)
+    text.progress_lines(progress)
     monitor.best_epoch(snapshot.metrics)
     figures = train_figures.live_figures(snapshot)
     return [figures.curves, figures.learning_rate, figures.channels, figures.histograms]
@@ -231,14 +239,14 @@ def bench_explore_while_training(folder: Path, repeats: int) -> dict[int, float]
     thread_counts = sorted({torch.get_num_threads(), 1}, reverse=True)
     os.environ["SEATTN_DATA_DIR"] = str(folder / "data")
     root = folder / "job-runs"
-    spec = jobs.JobSpec(
+    spec = TrainSpec(
         data=str(write_image_folder(folder / "images")),
         reduction_ratio=16,
         epochs=10_000,
         batch_size=16,
         threads=1,
     )
-    run = jobs.start(spec, root=root)
+    run = queue.start(spec, root=root)
     idle: dict[int, list[float]] = {n: [] for n in thread_counts}
     busy: dict[int, list[float]] = {n: [] for n in thread_counts}
     block = 5
@@ -263,8 +271,8 @@ def bench_explore_while_training(folder: Path, repeats: int) -> dict[int, float]
                 busy[threads] += timed_ms(work, block)
         speed = run.read_status().get("images_per_second") or 0
     finally:
-        jobs.request_stop_all(root)
-        jobs.wait_until_idle(root, timeout=60)
+        queue.request_stop_all(root)
+        queue.wait_until_idle(root, timeout=60)
     ratios = {}
     for n in thread_counts:
         ratios[n] = statistics.median(busy[n]) / statistics.median(idle[n])
@@ -272,7 +280,7 @@ def bench_explore_while_training(folder: Path, repeats: int) -> dict[int, float]
         print(f"explore-like rerun, {n} torch thread(s), job paused  : {summary(idle[n])}")
         print(f"explore-like rerun, {n} torch thread(s), job training: {summary(busy[n])}")
         print(f"=> {ratios[n]:.2f}x the idle time with {n} thread(s), {verdict} the 2x budget")
-    print(f"(the background job trained at {speed:.0f} images/s, niced by {jobs.JOB_NICENESS})")
+    print(f"(the background job trained at {speed:.0f} images/s, niced by {JOB_NICENESS})")
     return ratios
 
 

@@ -1,7 +1,7 @@
 """Explore: give the network pictures and see what each SE block does to them.
 
-Thin on purpose: it reads widgets, calls seattn.explore for the numbers and seattn.figures for the
-charts, and draws them. Decoded uploads are kept per session by upload id, so changing a display
+Thin on purpose: it reads widgets, calls seattn.analysis.explore for the numbers and
+seattn.figures.explore for the charts, and draws them. Decoded uploads are kept per session by upload id, so changing a display
 option does not decode a large photo again.
 """
 

@@ -1,4 +1,4 @@
-"""Figures of the ratio comparison: pure functions from seattn.compare's tables to plotly.
+"""Figures of the ratio comparison: pure functions from seattn.analysis.compare tables to plotly.
 
 Each builder returns a Figure and draws nothing. Ratios are categories on the x axis in the order
 the tables give them (no SE, then r growing), not numbers: the SE paper's ablation reads the same

@@ -1,4 +1,4 @@
-"""Figures of a training run: pure functions from seattn.monitor's frames and views to plotly.
+"""Figures of a training run: pure functions from seattn.analysis.monitor's views.
 
 Each builder returns a Figure and draws nothing. Subplots are laid out by hand (axis domains and
 title annotations) rather than with ``make_subplots``, which costs ~10x more per figure; the live

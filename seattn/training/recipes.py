@@ -38,28 +38,27 @@ PLATEAU_FACTOR = 0.5
 DEFAULT_LEARNING_RATES = {Optimizer.ADAM_PLATEAU: 1e-3, Optimizer.SGD_COSINE: 0.05}
 
 
+def _named(kind: type[StrEnum], value: str, what: str) -> StrEnum:
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(kind)}") from None
+
+
 def parse_augmentation(value: str | bool) -> Augmentation:
     """A recipe name, from a name or from the yes/no that runs saved before recipes had names."""
     if value is True:
         return Augmentation.COURSE
     if value is False:
         return Augmentation.NONE
-    try:
-        return Augmentation(value)
-    except ValueError:
-        choices = ", ".join(Augmentation)
-        raise ValueError(f"unknown augmentation {value!r}; choose one of {choices}") from None
+    return _named(Augmentation, value, "augmentation")
 
 
 def parse_optimizer(value: str | None) -> Optimizer:
     """An optimiser recipe's name; None (runs saved before there was a choice) is the course's."""
     if value is None:
         return Optimizer.ADAM_PLATEAU
-    try:
-        return Optimizer(value)
-    except ValueError:
-        choices = ", ".join(Optimizer)
-        raise ValueError(f"unknown optimizer {value!r}; choose one of {choices}") from None
+    return _named(Optimizer, value, "optimizer")
 
 
 def learning_rate_or_default(lr: float | None, optimizer: str) -> float:

@@ -1,6 +1,6 @@
 """The bundled trained models: float16 state_dicts in seattn/zoo/, each with a metadata file.
 
-    seattn/zoo/<name>.pt     a seattn checkpoint (see seattn.checkpoints) whose model_state is
+    seattn/zoo/<name>.pt     a seattn checkpoint (see seattn.model.checkpoints) whose model_state is
                              float16 and which carries no optimizer state: small, loads offline
     seattn/zoo/<name>.json   how it was made and how well it does: recipe, epochs, seed, data and
                              split, validation accuracy and loss, per-class accuracy, training
