@@ -1,8 +1,8 @@
 """Explore: give the network pictures and see what each SE block does to them.
 
 Thin on purpose: it reads widgets, calls seattn.analysis.explore for the numbers and
-seattn.figures.explore for the charts, and draws them. Decoded uploads are kept per session by upload id, so changing a display
-option does not decode a large photo again.
+seattn.figures.explore for the charts, and draws them. Decoded uploads are kept per session by
+upload id, so changing a display option does not decode a large photo again.
 """
 
 from __future__ import annotations

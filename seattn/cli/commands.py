@@ -12,8 +12,7 @@ from typing import Any
 from seattn.cli.parser import given_recipe, ratio_argument
 from seattn.settings import default_data_spec
 from seattn.training.spec import TrainSpec, spec_to_resume
-
-COMPLETED = "completed"  # seattn.training.runfiles.RunState.COMPLETED, without loading pandas
+from seattn.training.states import RunState
 
 
 class CommandError(Exception):
@@ -61,7 +60,7 @@ def command_train(args: argparse.Namespace) -> int:
         spec = _spec({"data": default_data_spec(), **given})
     state = _run_training(spec, args.run_dir, resume=args.resume, quiet=args.quiet)
     print(f"{args.run_dir}: {state}", file=sys.stderr)
-    return 0 if state == COMPLETED else 3
+    return 0 if state == RunState.COMPLETED else 3
 
 
 def command_sweep(args: argparse.Namespace) -> int:
@@ -82,7 +81,7 @@ def command_sweep(args: argparse.Namespace) -> int:
             f"{ratio_label(spec.reduction_ratio)}, seed {spec.seed} -> {run_dir}", file=sys.stderr
         )
         state = _run_training(spec, run_dir, resume=run_dir.exists(), quiet=args.quiet)
-        if state != COMPLETED:
+        if state != RunState.COMPLETED:
             print(f"sweep stopped at {run_dir}: {state}", file=sys.stderr)
             return 3
     return 0

@@ -37,13 +37,19 @@ import os
 import socket
 import threading
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from seattn.atomic import read_json, write_bytes_atomic, write_json_atomic
+from seattn.training.states import (  # noqa: F401  (the run folder's vocabulary, read with it)
+    ACTIVE_STATES,
+    RESUMABLE_STATES,
+    JobState,
+    Phase,
+    RunState,
+)
 
 CONFIG_FILE = "config.json"
 STATUS_FILE = "status.json"
@@ -54,47 +60,6 @@ CHECKPOINT_FILE = "checkpoint.pt"
 LOG_FILE = "train.log"
 STOP_FILE = "stop.request"
 STOP_JOB_FILE = "stop.job"
-
-
-class RunState(StrEnum):
-    """A run's state as readers show it."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    STOPPED = "stopped"
-    FAILED = "failed"
-    # Never written: a reader's verdict on a "running" run whose process is gone.
-    INTERRUPTED = "interrupted"
-
-
-ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
-RESUMABLE_STATES = (RunState.STOPPED, RunState.FAILED, RunState.INTERRUPTED)
-
-
-class Phase(StrEnum):
-    """What a run is doing; the trainer writes all but the first two and the last but one."""
-
-    QUEUED = "queued"
-    STARTING = "starting"  # the launcher is starting the trainer
-    LOADING_DATA = "loading data"
-    DECODING = "decoding images"
-    TRAINING = "training"
-    VALIDATING = "validating"
-    EPOCH_DONE = "epoch done"
-    COMPLETED = "completed"
-    STOPPED = "stopped"
-    STOPPED_BEFORE_START = "stopped before it started"
-    FAILED = "failed"
-
-
-class JobState(StrEnum):
-    """The queue's word on a run, in job.json."""
-
-    QUEUED = "queued"
-    LAUNCHED = "launched"  # a launcher process was started for it
-    CANCELLED = "cancelled"  # stopped while it waited in the queue
-    ENDED = "ended"  # the launcher ended before the trainer took over (see "ended_as")
 
 
 HEARTBEAT_SECONDS = 2.0
