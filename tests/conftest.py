@@ -17,6 +17,7 @@ import torch
 from seattn.settings import runs_root
 from tests.helpers import REAL_DATA_ENV, stop_our_jobs, write_image_folder
 
+
 @pytest.fixture(scope="session")
 def image_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3 classes x 40 generated 32x32 PNGs in ImageFolder layout."""

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from seattn.atomic import write_json_atomic
 from seattn.training import queue
-from seattn.training.runfiles import Run, list_runs
+from seattn.training.runfiles import JOB_FILE, STATUS_FILE, Run, list_runs
 from seattn.training.spec import TrainSpec
 
 REAL_DATA_ENV = "SEATTN_DATA"
@@ -80,3 +82,13 @@ def stop_our_jobs(root: Path) -> None:
     for run in list_runs(root):
         for pid in launched_by(run):  # only processes started for this test's own folders
             os.killpg(pid, signal.SIGKILL)
+
+
+def write_trainer_status(run: Run, status: dict) -> None:
+    """Write status.json as the trainer would have left it (tests that fake a run's state)."""
+    write_json_atomic(run.path / STATUS_FILE, status)
+
+
+def write_queue_job(run: Run, job: dict) -> None:
+    """Write job.json as the queue would have left it, "updated" now unless given."""
+    write_json_atomic(run.path / JOB_FILE, {"updated": time.time(), **job})

@@ -239,6 +239,7 @@ def merged_status(status: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]
             state=RunState.RUNNING,
             phase=Phase.STARTING,
             pid=job.get("launcher_pid"),
+            launcher_pid=job.get("launcher_pid"),
             host=job.get("host"),
             heartbeat=job.get("launched_at"),
             started=job.get("launched_at"),

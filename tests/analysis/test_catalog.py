@@ -10,11 +10,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from seattn import catalog, zoo
-from seattn.checkpoints import CheckpointError, save_checkpoint
-from seattn.model import SECNN
-from seattn.runs import Run
-from seattn.train import TrainConfig, recipe_of, train
+from seattn import zoo
+from seattn.analysis import catalog
+from seattn.model.checkpoints import CheckpointError, save_checkpoint
+from seattn.model.cnn import SECNN
+from seattn.training.engine import (
+    recipe_of,  # FIXME recipe_of
+    train,
+)
+from seattn.training.runfiles import Run
+from seattn.training.spec import TrainSpec
 
 CLASSES = ["circle", "square", "stripes"]
 
@@ -23,7 +28,7 @@ CLASSES = ["circle", "square", "stripes"]
 def trained_run(image_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real completed run folder, made once by the trainer on the generated images."""
     root = tmp_path_factory.mktemp("catalog-runs")
-    config = TrainConfig(
+    config = TrainSpec(
         data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
     )
     train(config, root / "r4-run", threads=1, data_dir=root.parent / "catalog-data")

@@ -16,21 +16,23 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from seattn import compare, compare_figures, jobs, zoo
-from seattn.checkpoints import load_model
-from seattn.data import DataError, load_splits
-from seattn.model import (
-    BLOCK_CHANNELS,
-    SECNN,
-    count_parameters,
-    count_se_parameters,
-    se_hidden_width,
+from seattn import zoo
+from seattn.analysis import compare  # FIXME
+from seattn.analysis.statistics import weight_statistics
+from seattn.data.datasets import DataError, load_splits
+from seattn.figures import compare as compare_figures
+from seattn.model.checkpoints import load_model
+from seattn.model.cnn import SECNN, count_parameters, count_se_parameters
+from seattn.model.probe import probe
+from seattn.model.ratios import BLOCK_CHANNELS, se_hidden_width
+from seattn.training import queue as jobs
+from seattn.training.engine import (
+    recipe_of,  # FIXME recipe_of
+    train,
 )
-from seattn.probe import probe, weight_statistics
-from seattn.runs import COMPLETED, FAILED, STOPPED, Run
-from seattn.sweep import sweep_run_name
-from seattn.train import recipe_of, train
-from tests.conftest import tiny_config, write_image_folder
+from seattn.training.runfiles import Run, RunState
+from seattn.training.sweep import sweep_run_name
+from tests.helpers import tiny_spec, write_image_folder
 
 RATIOS = (None, 4, 8)
 EXTRA_BUNDLED_SEED = {
@@ -60,20 +62,20 @@ def comparison_store(base: Path, image_folder: Path) -> dict[str, Path]:
         return paths
     for ratio in RATIOS:
         train(
-            tiny_config(image_folder, ratio),
+            tiny_spec(image_folder, ratio),
             paths["runs"] / sweep_run_name(ratio, 0, 1),
             threads=1,
             data_dir=paths["data"],
         )
     write_image_folder(paths["other_images"], per_class=16, seed=7)
     train(
-        tiny_config(paths["other_images"], 4),
+        tiny_spec(paths["other_images"], 4),
         paths["runs"] / "other-data-r4",
         threads=1,
         data_dir=paths["data"],
     )
     seed_one = store / "for-zoo" / "r4-seed1"
-    train(tiny_config(image_folder, 4, seed=1), seed_one, threads=1, data_dir=paths["data"])
+    train(tiny_spec(image_folder, 4, seed=1), seed_one, threads=1, data_dir=paths["data"])
     zoo.export_run(seed_one, paths["zoo"], extra_seeds=[EXTRA_BUNDLED_SEED, {"seed": 1}])
     (store / "complete").touch()
     return paths
@@ -141,14 +143,14 @@ def test_only_completed_runs_with_a_checkpoint_are_read(store, tmp_path):
     source = Run(store["runs"] / sweep_run_name(8, 0, 1))
     for name in ("config.json", "status.json", "metrics.csv", "checkpoint.pt"):
         (done.path / name).write_bytes((source.path / name).read_bytes())
-    for state in (STOPPED, FAILED):
+    for state in (RunState.STOPPED, RunState.FAILED):
         other = Run(root / state)
         other.path.mkdir()
         for name in ("config.json", "metrics.csv", "checkpoint.pt"):
             (other.path / name).write_bytes((source.path / name).read_bytes())
         other.write_status({**source.read_status(), "state": state})
     assert [m.name for m in compare.read_runs(root)] == ["done"]
-    assert Run(root / "done").state() == COMPLETED
+    assert Run(root / "done").state() == RunState.COMPLETED
 
 
 def synthetic(
@@ -305,7 +307,7 @@ def test_excitation_statistics_are_weight_statistics_over_the_images(store, grou
     assert len(stats) == 9 and result.images == 20
     r8 = Run(store["runs"] / sweep_run_name(8, 0, 1))
     model, _ = load_model(r8.checkpoint_path)
-    from seattn.images import normalize_uint8
+    from seattn.data.images import normalize_uint8
 
     record = probe(model, normalize_uint8(images.images[:20])).blocks[1]
     expected = weight_statistics(record.weights)
@@ -357,23 +359,23 @@ def test_parse_seeds():
 def test_plan_sweep_names_runs_like_the_cli_and_reuses_what_exists(store, image_folder, tmp_path):
     root = tmp_path / "runs"
     root.mkdir()
-    base = jobs.JobSpec(data=str(image_folder), epochs=1, batch_size=16)
+    base = TrainSpec(data=str(image_folder), epochs=1, batch_size=16)
     # A completed run of the same job under the sweep's name, and a stopped one.
     existing = Run(store["runs"] / sweep_run_name(None, 0, 1))
     done = root / sweep_run_name(None, 0, 1)
     done.mkdir()
     config = {**existing.read_config(), "batch_size": 16, "val_fraction": 0.1, "threads": 3}
     Run(done).write_config(config)
-    Run(done).write_status({"state": COMPLETED})
+    Run(done).write_status({"state": RunState.COMPLETED})
     stopped = root / sweep_run_name(4, 0, 1)
     stopped.mkdir()
     Run(stopped).write_config({**config, "reduction_ratio": 4})
-    Run(stopped).write_status({"state": STOPPED})
+    Run(stopped).write_status({"state": RunState.STOPPED})
     # Another job (other learning rate) under the name the sweep wants for r=8.
     taken = root / sweep_run_name(8, 0, 1)
     taken.mkdir()
     Run(taken).write_config({**config, "reduction_ratio": 8, "lr": 0.5})
-    Run(taken).write_status({"state": COMPLETED})
+    Run(taken).write_status({"state": RunState.COMPLETED})
 
     plan = compare.plan_sweep(base, [None, 4, 8], [0, 1], root)
     actions = {
@@ -405,7 +407,7 @@ def test_launch_sweep_hands_every_item_to_the_job_queue(monkeypatch, image_folde
 
     monkeypatch.setattr(jobs, "start", fake_start)
     monkeypatch.setattr(jobs, "resume", fake_resume)
-    spec = jobs.JobSpec(data=str(image_folder), epochs=1)
+    spec = TrainSpec(data=str(image_folder), epochs=1)
     plan = [
         compare.SweepItem("a", dataclasses.replace(spec, reduction_ratio=None), compare.START),
         compare.SweepItem("b", dataclasses.replace(spec, reduction_ratio=8), compare.START),

@@ -1,10 +1,9 @@
-"""Tests for seattn.explore: the recorded numbers, channel choice, tiling, tables and examples."""
+"""Tests for seattn.analysis.explore: the recorded numbers, channel choice, tiling and tables."""
 
 from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from seattn import explore
-from seattn.data import DataError, validation_split
-from seattn.images import open_image
-from seattn.model import SECNN
+from seattn.analysis import explore
+from seattn.analysis.statistics import STATISTICS
+from seattn.data.images import open_image
+from seattn.model.cnn import SECNN
 
 CLASSES = ["circle", "square", "stripes"]
 
@@ -67,7 +66,7 @@ def test_analysis_has_one_row_per_image_and_the_blocks_in_order(
     top = analysis.top_k()
     assert len(top) == 3 and all(len(row) == 3 for row in top)  # only 3 classes exist
     assert all(row[0][1] >= row[-1][1] for row in top)
-    assert set(analysis.statistics(0, 0)) == set(explore.STATISTICS)
+    assert set(analysis.statistics(0, 0)) == set(STATISTICS)
 
 
 def test_a_model_without_se_still_predicts(pictures: list[Image.Image]) -> None:
@@ -77,13 +76,6 @@ def test_a_model_without_se_still_predicts(pictures: list[Image.Image]) -> None:
     assert result.top_k()[0][0][0] in CLASSES
     assert explore.weights_table(result).empty
     assert list(explore.weights_table(result).columns) == ["image", "block", "channel", "weight"]
-
-
-def test_block_title_names_channels_and_map_size(analysis: explore.Analysis) -> None:
-    assert explore.block_title(analysis.blocks[1]) == "Block 2 · 64 channels, 16×16 maps"
-
-
-# -- channels and tiles -----------------------------------------------------------------------
 
 
 def test_choose_channels_top_bottom_all_with_stable_ties() -> None:
@@ -189,57 +181,6 @@ def encode_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
-
-
-# -- examples ---------------------------------------------------------------------------------
-
-
-def test_example_pool_lists_exactly_the_trainers_validation_images(image_folder: Path) -> None:
-    pool = explore.example_pool(image_folder, val_fraction=0.25, split_seed=3)
-    assert pool.classes == ["circle", "square", "stripes"]
-    listed = sorted(str(p) for files in pool.files.values() for p in files)
-    every = sorted(str(p) for p in image_folder.glob("*/*.png"))
-    _, val_indices = validation_split(len(every), 0.25, 3)
-    assert listed == sorted(every[i] for i in val_indices.tolist())
-    assert "25% validation split (seed 3)" in pool.held_out
-
-
-def test_example_pool_uses_a_held_out_folder_when_there_is_one(tmp_path: Path) -> None:
-    for split, count in (("train", 3), ("test", 2)):
-        for name in ("cat", "dog"):
-            folder = tmp_path / split / name
-            folder.mkdir(parents=True)
-            for i in range(count):
-                Image.new("RGB", (8, 8)).save(folder / f"{i}.png")
-    pool = explore.example_pool(tmp_path)
-    assert {name: len(files) for name, files in pool.files.items()} == {"cat": 2, "dog": 2}
-    assert all("test" in str(p) for files in pool.files.values() for p in files)
-
-
-@pytest.mark.parametrize("spec", [None, "", "/no/such/folder", "cifar10"])
-def test_example_pool_says_why_there_are_no_examples(spec: str | None) -> None:
-    with pytest.raises(DataError, match="No example images"):
-        explore.example_pool(spec)
-
-
-def test_example_dataset_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(explore.DATA_ENV, raising=False)
-    assert explore.example_dataset() is None
-    monkeypatch.setenv(explore.DATA_ENV, "/data/x")
-    assert explore.example_dataset() == "/data/x"
-
-
-def test_pick_examples_draws_one_per_class_seeded_per_class(image_folder: Path) -> None:
-    pool = explore.example_pool(image_folder, val_fraction=0.5)
-    picks = explore.pick_examples(pool, pool.classes, seed=0)
-    assert [name for name, _ in picks] == pool.classes
-    assert all(path in pool.files[name] for name, path in picks)
-    assert picks == explore.pick_examples(pool, pool.classes, seed=0)
-    # A class's pick does not depend on which other classes are chosen.
-    assert explore.pick_examples(pool, ["stripes"], seed=0) == [picks[2]]
-    other_seeds = [explore.pick_examples(pool, pool.classes, seed=s) for s in range(1, 6)]
-    assert any(p != picks for p in other_seeds)
-    assert explore.pick_examples(pool, ["unknown"], seed=0) == []
 
 
 def test_toy_se_example_is_squeeze_excite_scale_worked_through() -> None:

@@ -9,13 +9,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from seattn import monitor, train_figures
-from seattn.runs import COMPLETED, QUEUED, RUNNING, Run
+from pages.ui import text
+from seattn.analysis import monitor
+from seattn.figures import training as train_figures
+from seattn.training.runfiles import Run, RunState
+from tests.helpers import write_trainer_status
 
 NOW = 1_800_000_000.0
 
 
-def snapshot(status=None, metrics=None, config=None, excitation=None, state=RUNNING):
+def snapshot(status=None, metrics=None, config=None, excitation=None, state=RunState.RUNNING):
     return monitor.RunSnapshot(
         name="r",
         path=Path("/nowhere/r"),
@@ -61,7 +64,7 @@ def test_progress_mid_epoch_counts_done_epochs_and_batches():
     assert progress.images_per_second == 1000.0
     # 7.75 epochs left at the measured 10 s per epoch
     assert progress.seconds_left == pytest.approx(77.5)
-    within, overall = monitor.progress_lines(progress)
+    within, overall = text.progress_lines(progress)
     assert within == "epoch 3: batch 25 of 100"
     assert overall == "2 of 10 epochs done, about 1 min 18 s left"
 
@@ -83,12 +86,18 @@ def test_time_left_before_the_first_epoch_comes_from_the_current_speed():
 
 def test_finished_and_queued_runs_have_no_time_left():
     done = monitor.live_progress(
-        snapshot({"phase": "completed", "epoch": 4, "epochs": 4}, metrics_rows(4), state=COMPLETED)
+        snapshot(
+            {"phase": "completed", "epoch": 4, "epochs": 4},
+            metrics_rows(4),
+            state=RunState.COMPLETED,
+        )
     )
     assert done.overall_fraction == 1.0 and done.seconds_left is None and done.epoch == 4
-    queued = monitor.live_progress(snapshot({"epochs": 4, "phase": "queued"}, state=QUEUED))
+    queued = monitor.live_progress(
+        snapshot({"epochs": 4, "phase": "queued"}, state=RunState.QUEUED)
+    )
     assert queued.overall_fraction == 0.0 and queued.seconds_left is None
-    assert monitor.progress_lines(queued)[0] == "waiting for a free core"
+    assert text.progress_lines(queued)[0] == "waiting for a free core"
 
 
 def test_a_stale_status_epoch_does_not_count_as_in_progress():
@@ -96,14 +105,6 @@ def test_a_stale_status_epoch_does_not_count_as_in_progress():
     status = {"phase": "training", "epoch": 3, "epochs": 5, "batch": 40, "batches": 50}
     progress = monitor.live_progress(snapshot(status, metrics_rows(2), state="interrupted"))
     assert progress.epoch_fraction == 0.0 and progress.overall_fraction == pytest.approx(0.4)
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(None, "—"), (float("nan"), "—"), (4.4, "4 s"), (65, "1 min 05 s"), (7322, "2 h 02 min")],
-)
-def test_format_duration(seconds, text):
-    assert monitor.format_duration(seconds) == text
 
 
 def test_curves_frame_is_tidy():
@@ -175,7 +176,9 @@ def test_figures_are_plotly_figures_with_one_trace_per_block_or_split():
 
 def test_read_snapshot_reads_a_run_folder_and_rereads_changed_files(tmp_path):
     run = Run(tmp_path / "r")
-    run.write_status({"state": RUNNING, "pid": 0, "heartbeat": time.time() - 100, "epochs": 3})
+    write_trainer_status(
+        run, {"state": RunState.RUNNING, "pid": 0, "heartbeat": time.time() - 100, "epochs": 3}
+    )
     run.write_metrics(metrics_rows(1).to_dict("records"))
     run.write_excitation(excitation_of(1))
     first = monitor.read_snapshot(run)
@@ -189,7 +192,7 @@ def test_read_snapshot_reads_a_run_folder_and_rereads_changed_files(tmp_path):
 
 def test_live_figures_are_rebuilt_only_when_the_run_files_change(tmp_path):
     run = Run(tmp_path / "r")
-    run.write_status({"state": COMPLETED, "epochs": 2})
+    write_trainer_status(run, {"state": RunState.COMPLETED, "epochs": 2})
     run.write_metrics(metrics_rows(1).to_dict("records"))
     run.write_excitation(excitation_of(1))
     first = train_figures.live_figures(monitor.read_snapshot(run))

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from seattn import jobs
-from seattn.checkpoints import load_model
-from seattn.model import count_parameters, count_se_parameters
-from seattn.runs import Run
-from seattn.sweep import sweep_run_name
+from seattn.model.checkpoints import load_model
+from seattn.model.cnn import count_parameters, count_se_parameters
+from seattn.training import queue as jobs
+from seattn.training.runfiles import Run
+from seattn.training.sweep import sweep_run_name
 from tests.test_compare import comparison_store
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")

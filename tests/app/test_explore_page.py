@@ -17,10 +17,11 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from seattn import explore
-from seattn.checkpoints import load_model, save_checkpoint
-from seattn.model import SECNN
-from seattn.train import TrainConfig, train
+from seattn.analysis import explore
+from seattn.model.checkpoints import load_model, save_checkpoint
+from seattn.model.cnn import SECNN
+from seattn.training.engine import train
+from seattn.training.spec import TrainSpec
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 EXPLORE = "pages/explore.py"
@@ -30,7 +31,7 @@ MODEL_KEY = "seattn_model_key"
 @pytest.fixture(scope="module")
 def trained_checkpoint(image_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("app-explore")
-    config = TrainConfig(
+    config = TrainSpec(
         data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
     )
     train(config, root / "run", threads=1, data_dir=root / "data")

@@ -13,19 +13,11 @@ from pathlib import Path
 import streamlit
 from streamlit.testing.v1 import AppTest
 
-from seattn import jobs
-from seattn.runs import (
-    COMPLETED,
-    FAILED,
-    INTERRUPTED,
-    QUEUED,
-    RUNNING,
-    STOPPED,
-    Run,
-    list_runs,
-)
-from seattn.train import TrainConfig, train
-from tests.conftest import launched_by
+from seattn.training import queue as jobs
+from seattn.training.engine import train
+from seattn.training.runfiles import Run, RunState, list_runs
+from seattn.training.spec import TrainSpec
+from tests.helpers import launched_by
 
 PROJECT = Path(__file__).resolve().parent.parent
 PAGE = str(PROJECT / "pages" / "train.py")
@@ -112,9 +104,11 @@ def test_a_tiny_job_shows_progress_completes_and_shows_its_curves(root, image_fo
     at = open_page()
     start_through_page(at, image_folder, epochs=3, augment="crop-flip", optimizer="sgd-cosine")
     assert "Started" in texts(at) and "keeps training if you close this tab" in texts(at)
-    assert shown_state(at) == RUNNING
-    seen = poll(at, lambda at: shown_state(at) in (COMPLETED, FAILED), what="completion")
-    assert shown_state(at) == COMPLETED, texts(at)
+    assert shown_state(at) == RunState.RUNNING
+    seen = poll(
+        at, lambda at: shown_state(at) in (RunState.COMPLETED, RunState.FAILED), what="completion"
+    )
+    assert shown_state(at) == RunState.COMPLETED, texts(at)
     running_views = [text for text in seen[:-1] if "of 3 epochs done" in text]
     assert running_views, "no progress was shown while the job ran"
     assert "3 of 3 epochs done" in texts(at) and "Epochs done: 3 / 3" in texts(at)
@@ -123,7 +117,7 @@ def test_a_tiny_job_shows_progress_completes_and_shows_its_curves(root, image_fo
     assert '"type":"heatmap"' in charts["train_channels"]
     assert '"type":"heatmap"' in charts["train_hists"]
     table = at.dataframe[0].value
-    assert table["state"].tolist() == [COMPLETED] and table["epochs"].tolist() == ["3/3"]
+    assert table["state"].tolist() == [RunState.COMPLETED] and table["epochs"].tolist() == ["3/3"]
     assert table["recipe"].tolist() == ["SGD + cosine, crop-flip augmentation"]
     (run,) = list_runs(root)
     config = run.read_config()
@@ -142,10 +136,10 @@ def test_stop_and_resume_through_the_page(root, image_folder):
     button(at, "Stop").click()
     at.run()
     assert "Asked" in texts(at)
-    poll(at, lambda at: shown_state(at) == STOPPED, what="the stop")
+    poll(at, lambda at: shown_state(at) == RunState.STOPPED, what="the stop")
     run = list_runs(root)[0]
     done = len(run.read_metrics())
-    assert run.state() == STOPPED and done >= 1
+    assert run.state() == RunState.STOPPED and done >= 1
     button(at, "Resume").click()
     at.run()
     assert "Resuming" in texts(at)
@@ -154,10 +148,10 @@ def test_stop_and_resume_through_the_page(root, image_folder):
         lambda at: f"resumed from the checkpoint of epoch {done}" in texts(at),
         what="the resumed job's log",
     )
-    assert run.state() == RUNNING
+    assert run.state() == RunState.RUNNING
     button(at, "Stop").click()
     at.run()
-    poll(at, lambda at: shown_state(at) == STOPPED, what="the second stop")
+    poll(at, lambda at: shown_state(at) == RunState.STOPPED, what="the second stop")
 
 
 def dead_pid() -> int:
@@ -168,20 +162,26 @@ def dead_pid() -> int:
 
 def test_an_interrupted_run_shows_as_interrupted_and_resumes(root, image_folder, tmp_path):
     run_dir = root / "killed"
-    config = TrainConfig(data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16)
+    config = TrainSpec(data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16)
     train(config, run_dir, threads=1, data_dir=tmp_path / "data")
     run = Run(run_dir)
     status = run.read_status()
-    status.update(state=RUNNING, pid=dead_pid(), heartbeat=time.time() - 3600, phase="training")
+    status.update(
+        state=RunState.RUNNING, pid=dead_pid(), heartbeat=time.time() - 3600, phase="training"
+    )
     run.write_status(status)
 
     at = open_page()
-    assert shown_state(at) == INTERRUPTED
+    assert shown_state(at) == RunState.INTERRUPTED
     assert "process is gone" in texts(at) and "last complete epoch (1)" in texts(at)
     button(at, "Resume").click()
     at.run()
-    poll(at, lambda at: shown_state(at) in (COMPLETED, FAILED), what="the resumed run")
-    assert shown_state(at) == COMPLETED, texts(at)
+    poll(
+        at,
+        lambda at: shown_state(at) in (RunState.COMPLETED, RunState.FAILED),
+        what="the resumed run",
+    )
+    assert shown_state(at) == RunState.COMPLETED, texts(at)
     assert "resumed from the checkpoint of epoch 1" in run.log_path.read_text()
 
 
@@ -196,9 +196,9 @@ def fake_run(root: Path, name: str, status: dict, log: str = "") -> Run:
 
 def test_a_failed_run_shows_its_error_and_the_end_of_its_log(root):
     log = "\n".join(f"line {i}" for i in range(40)) + "\nDataError: the folder has no images\n"
-    fake_run(root, "broken", {"state": FAILED, "error": "DataError: no images"}, log)
+    fake_run(root, "broken", {"state": RunState.FAILED, "error": "DataError: no images"}, log)
     at = open_page()
-    assert shown_state(at) == FAILED
+    assert shown_state(at) == RunState.FAILED
     assert any("Training failed: DataError: no images" in e.value for e in at.error)
     tail = at.code[0].value
     assert "the folder has no images" in tail and "line 39" in tail and "line 5\n" not in tail
@@ -212,30 +212,33 @@ def test_queued_runs_wait_their_turn_and_can_be_cancelled(root, monkeypatch):
             root,
             "busy",
             {
-                "state": RUNNING,
+                "state": RunState.RUNNING,
                 "pid": sleeper.pid,
                 "host": os.uname()[1],
                 "heartbeat": time.time(),
                 "phase": "training",
             },
         )
-        fake_run(root, "waiting", {"state": QUEUED, "queued_at": time.time()})
+        fake_run(root, "waiting", {"state": RunState.QUEUED, "queued_at": time.time()})
         at = open_page()
         at.selectbox(key="train_pick").set_value("waiting").run()
-        assert shown_state(at) == QUEUED
+        assert shown_state(at) == RunState.QUEUED
         assert "number 1 in the queue" in texts(at) and "at most 1 runs" in texts(at)
         button(at, "Stop").click()
         at.run()
-        assert Run(root / "waiting").state() == STOPPED and shown_state(at) == STOPPED
+        assert (
+            Run(root / "waiting").state() == RunState.STOPPED
+            and shown_state(at) == RunState.STOPPED
+        )
         assert [b.label for b in at.button if b.label == "Resume"] == ["Resume"]
     finally:
-        Run(root / "busy").write_status({"state": STOPPED})
+        Run(root / "busy").write_status({"state": RunState.STOPPED})
         sleeper.kill()
         sleeper.wait()
 
 
 def test_delete_asks_first(root):
-    run = fake_run(root, "old", {"state": COMPLETED, "phase": "completed"})
+    run = fake_run(root, "old", {"state": RunState.COMPLETED, "phase": "completed"})
     at = open_page()
     button(at, "Delete…").click()
     at.run()
@@ -260,14 +263,14 @@ def test_polling_runs_only_while_a_job_is_active(root, monkeypatch):
         return real_fragment(func, run_every=run_every, **kwargs)
 
     monkeypatch.setattr(streamlit, "fragment", spy)
-    run = fake_run(root, "done", {"state": COMPLETED})
+    run = fake_run(root, "done", {"state": RunState.COMPLETED})
     open_page()
     assert intervals[-1] is None
     sleeper = subprocess.Popen(["sleep", "60"])
     try:
         run.write_status(
             {
-                "state": RUNNING,
+                "state": RunState.RUNNING,
                 "pid": sleeper.pid,
                 "host": os.uname()[1],
                 "heartbeat": time.time(),
@@ -277,7 +280,7 @@ def test_polling_runs_only_while_a_job_is_active(root, monkeypatch):
         open_page()
         assert 1 <= intervals[-1] <= 2
     finally:
-        run.write_status({"state": STOPPED})
+        run.write_status({"state": RunState.STOPPED})
         sleeper.kill()
         sleeper.wait()
 
@@ -327,7 +330,7 @@ def test_two_sessions_pressing_start_at_once_get_one_run(root, image_folder, mon
 
 
 def test_open_in_explore_hands_the_checkpoint_to_the_explore_page(root, image_folder, tmp_path):
-    config = TrainConfig(data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16)
+    config = TrainSpec(data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16)
     train(config, root / "trained", threads=1, data_dir=tmp_path / "data")
     at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=60)
     at.switch_page("pages/train.py").run()

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from seattn.train import TrainConfig, train
-from tests.conftest import make_class_image
+from seattn.training.engine import train
+from seattn.training.spec import TrainSpec
+from tests.helpers import make_class_image
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -30,7 +31,7 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 @pytest.fixture
 def zoo(image_folder: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "zoo"
-    config = TrainConfig(
+    config = TrainSpec(
         data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
     )
     train(config, tmp_path / "run", threads=1, data_dir=tmp_path / "data")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from seattn import jobs
 from seattn.settings import runs_root
+from seattn.training import queue as jobs
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ OVERALL = re.compile(r"(\d+) of (\d+) epochs done")
 @pytest.fixture
 def training_job(image_folder):
     # Long enough to watch for a while; stopped on the way out whatever happens.
-    spec = jobs.JobSpec(data=str(image_folder), reduction_ratio=4, epochs=200, batch_size=16)
+    spec = TrainSpec(data=str(image_folder), reduction_ratio=4, epochs=200, batch_size=16)
     run = jobs.start(spec)
     try:
         yield run

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from seattn.checkpoints import read_checkpoint
-from seattn.runs import INTERRUPTED, RUNNING, Run
+from seattn.model.checkpoints import read_checkpoint
+from seattn.training.runfiles import Run, RunState
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -176,8 +176,8 @@ def test_a_sigkilled_run_reads_as_interrupted_and_resumes(image_folder, tmp_path
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    assert run.read_status()["state"] == RUNNING  # what the dead process left behind
-    assert run.state() == INTERRUPTED  # what a reader concludes
+    assert run.read_status()["state"] == RunState.RUNNING  # what the dead process left behind
+    assert run.state() == RunState.INTERRUPTED  # what a reader concludes
     epoch_kept = read_checkpoint(run.checkpoint_path)["epoch"]
     assert epoch_kept >= 1
     assert len(run.read_metrics()) == epoch_kept
@@ -190,7 +190,7 @@ def test_a_sigkilled_run_reads_as_interrupted_and_resumes(image_folder, tmp_path
     assert_one_clean_error_line(
         seattn(*resume, "--ratio", "4", check=False), "cannot resume with reduction_ratio=4"
     )
-    assert run.state() == INTERRUPTED
+    assert run.state() == RunState.INTERRUPTED
     seattn(*resume, "--epochs", str(epoch_kept + 1))
     assert run.state() == "completed"
     assert run.read_config()["reduction_ratio"] == 8 and run.read_config()["batch_size"] == 8

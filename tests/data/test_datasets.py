@@ -5,15 +5,8 @@ import pytest
 import torch
 from PIL import Image
 
-from seattn.data import (
-    DataError,
-    decode_folder,
-    load_eval_set,
-    load_splits,
-    validation_files,
-    validation_split,
-)
-from tests.conftest import CLASSES, write_image_folder
+from seattn.data.datasets import DataError, decode_folder, load_eval_set, load_splits, validation_files, validation_split
+from tests.helpers import CLASSES, write_image_folder
 
 
 def test_validation_split_is_seeded_disjoint_and_complete():
@@ -140,7 +133,7 @@ def test_unreadable_image_names_the_file(tmp_path):
 
 
 def test_real_cifar_folder_has_ten_classes_in_cifar_order(real_data):
-    from seattn.data import CIFAR10_CLASSES
+    from seattn.data.cifar10 import CIFAR10_CLASSES
 
     image_set = decode_folder(real_data, limit=50)
     assert image_set.classes == list(CIFAR10_CLASSES)

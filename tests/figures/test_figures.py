@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from seattn import explore, figures
+from seattn.analysis import explore
+from seattn.figures import explore as figures
 
 
 def assert_valid(figure: go.Figure) -> None:

@@ -3,8 +3,8 @@ import pickle
 import pytest
 import torch
 
-from seattn.checkpoints import CheckpointError, load_model, read_checkpoint, save_checkpoint
-from seattn.model import SECNN
+from seattn.model.checkpoints import CheckpointError, load_model, read_checkpoint, save_checkpoint
+from seattn.model.cnn import SECNN
 
 CLASSES = [f"c{i}" for i in range(10)]
 

@@ -1,15 +1,9 @@
 import pytest
 import torch
 
-from seattn.model import (
-    SECNN,
-    SEBlock,
-    count_parameters,
-    count_se_parameters,
-    parse_ratio,
-    se_hidden_width,
-    se_hidden_widths,
-)
+from seattn.model.cnn import SECNN, count_parameters, count_se_parameters
+from seattn.model.ratios import parse_ratio, se_hidden_width, se_hidden_widths
+from seattn.model.se import SEBlock
 
 REFERENCE_PARAMETER_COUNTS = {
     None: 1_147_914,

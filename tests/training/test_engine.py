@@ -6,11 +6,12 @@ import pandas as pd
 import pytest
 import torch
 
-from seattn import checkpoints
-from seattn.checkpoints import read_checkpoint
-from seattn.runs import COMPLETED, STOPPED, Run
-from seattn.train import TrainConfig, evaluate, resolve_device, train
-from tests.conftest import tiny_config
+from seattn.model import checkpoints
+from seattn.model.checkpoints import read_checkpoint
+from seattn.training.engine import evaluate, resolve_device, train
+from seattn.training.runfiles import Run, RunState
+from seattn.training.spec import TrainSpec
+from tests.helpers import tiny_spec
 
 
 def _config(folder, **overrides):
@@ -18,7 +19,7 @@ def _config(folder, **overrides):
         data=str(folder), reduction_ratio=4, epochs=2, batch_size=16, seed=0, val_fraction=0.25
     )
     settings.update(overrides)
-    return TrainConfig(**settings)
+    return TrainSpec(**settings)
 
 
 def _final_state(run_dir):
@@ -26,9 +27,9 @@ def _final_state(run_dir):
 
 
 def test_a_run_writes_every_file_with_one_row_per_epoch(image_folder, tmp_path):
-    status = train(_config(image_folder), tmp_path / "run", threads=1, data_dir=tmp_path)
+    status = train(_config(image_folder), tmp_path / "run", data_dir=tmp_path)
     run = Run(tmp_path / "run")
-    assert status["state"] == COMPLETED == run.state()
+    assert status["state"] == RunState.COMPLETED == run.state()
     metrics = run.read_metrics()
     assert metrics["epoch"].tolist() == [1, 2]
     for column in (
@@ -60,7 +61,7 @@ def test_a_run_writes_every_file_with_one_row_per_epoch(image_folder, tmp_path):
 
 def test_training_learns_the_generated_classes(image_folder, tmp_path):
     config = _config(image_folder, epochs=4, augment=False, reduction_ratio=None)
-    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    train(config, tmp_path / "run", data_dir=tmp_path)
     metrics = Run(tmp_path / "run").read_metrics()
     assert metrics["val_accuracy"].iloc[-1] > 0.6  # chance is 1/3
     assert metrics["train_loss"].iloc[-1] < metrics["train_loss"].iloc[0]
@@ -68,7 +69,7 @@ def test_training_learns_the_generated_classes(image_folder, tmp_path):
 
 def test_same_seed_same_metrics_and_weights(image_folder, tmp_path):
     for name in ("a", "b"):
-        train(_config(image_folder), tmp_path / name, threads=1, data_dir=tmp_path)
+        train(_config(image_folder), tmp_path / name, data_dir=tmp_path)
     columns = ["train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"]
     pd.testing.assert_frame_equal(
         Run(tmp_path / "a").read_metrics()[columns], Run(tmp_path / "b").read_metrics()[columns]
@@ -80,7 +81,7 @@ def test_same_seed_same_metrics_and_weights(image_folder, tmp_path):
 @pytest.mark.parametrize("optimizer", ["adam-plateau", "sgd-cosine"])
 def test_stop_then_resume_equals_a_run_never_interrupted(image_folder, tmp_path, optimizer):
     config = _config(image_folder, epochs=3, optimizer=optimizer)
-    train(config, tmp_path / "whole", threads=1, data_dir=tmp_path)
+    train(config, tmp_path / "whole", data_dir=tmp_path)
 
     stop = threading.Event()
 
@@ -91,18 +92,17 @@ def test_stop_then_resume_equals_a_run_never_interrupted(image_folder, tmp_path,
     status = train(
         config,
         tmp_path / "split",
-        threads=1,
         data_dir=tmp_path,
         stop_event=stop,
         progress=stop_in_epoch_two,
     )
     run = Run(tmp_path / "split")
-    assert status["state"] == STOPPED == run.state()
+    assert status["state"] == RunState.STOPPED == run.state()
     assert read_checkpoint(run.checkpoint_path)["epoch"] == 1
     assert run.read_metrics()["epoch"].tolist() == [1]
 
-    status = train(config, tmp_path / "split", resume=True, threads=1, data_dir=tmp_path)
-    assert status["state"] == COMPLETED
+    status = train(config, tmp_path / "split", resume=True, data_dir=tmp_path)
+    assert status["state"] == RunState.COMPLETED
     whole, split = _final_state(tmp_path / "whole"), _final_state(tmp_path / "split")
     assert all(torch.equal(whole[k], split[k]) for k in whole)
     pd.testing.assert_frame_equal(
@@ -118,43 +118,40 @@ def test_stop_request_file_stops_the_run(image_folder, tmp_path):
         if fields.get("batch") == 1:
             run.request_stop()
 
-    status = train(
-        _config(image_folder), run.path, threads=1, data_dir=tmp_path, progress=ask_to_stop
-    )
-    assert status["state"] == STOPPED
+    status = train(_config(image_folder), run.path, data_dir=tmp_path, progress=ask_to_stop)
+    assert status["state"] == RunState.STOPPED
     assert not run.checkpoint_path.exists()  # no epoch completed, nothing half-saved
     assert not run.stop_requested()  # cleared, so a resume is not stopped at once
 
 
 def test_resume_with_other_arguments_is_refused(image_folder, tmp_path):
-    train(_config(image_folder, epochs=1), tmp_path / "run", threads=1, data_dir=tmp_path)
+    train(_config(image_folder, epochs=1), tmp_path / "run", data_dir=tmp_path)
     before = Run(tmp_path / "run").read_status()
     with pytest.raises(ValueError, match="cannot resume with reduction_ratio=8"):
         train(
             _config(image_folder, reduction_ratio=8),
             tmp_path / "run",
             resume=True,
-            threads=1,
             data_dir=tmp_path,
         )
     assert Run(tmp_path / "run").read_status() == before  # the refusal leaves the run as it was
     # More epochs is allowed: the run continues.
     status = train(
-        _config(image_folder, epochs=2), tmp_path / "run", resume=True, threads=1, data_dir=tmp_path
+        _config(image_folder, epochs=2), tmp_path / "run", resume=True, data_dir=tmp_path
     )
-    assert status["state"] == COMPLETED
+    assert status["state"] == RunState.COMPLETED
     assert Run(tmp_path / "run").read_metrics()["epoch"].tolist() == [1, 2]
 
 
 def test_starting_over_an_existing_run_is_refused(image_folder, tmp_path):
-    train(_config(image_folder, epochs=1), tmp_path / "run", threads=1, data_dir=tmp_path)
+    train(_config(image_folder, epochs=1), tmp_path / "run", data_dir=tmp_path)
     with pytest.raises(ValueError, match="already holds a run"):
-        train(_config(image_folder, epochs=1), tmp_path / "run", threads=1, data_dir=tmp_path)
+        train(_config(image_folder, epochs=1), tmp_path / "run", data_dir=tmp_path)
 
 
 def test_a_failure_is_recorded_in_status_and_log(tmp_path):
     with pytest.raises(Exception, match="no such folder"):
-        train(_config(tmp_path / "absent"), tmp_path / "run", threads=1, data_dir=tmp_path)
+        train(_config(tmp_path / "absent"), tmp_path / "run", data_dir=tmp_path)
     run = Run(tmp_path / "run")
     assert run.state() == "failed"
     assert "no such folder" in run.read_status()["error"]
@@ -162,8 +159,8 @@ def test_a_failure_is_recorded_in_status_and_log(tmp_path):
 
 
 def test_evaluate_counts_per_class(image_folder, tmp_path):
-    from seattn.data import decode_folder
-    from seattn.model import SECNN
+    from seattn.data.datasets import decode_folder
+    from seattn.model.cnn import SECNN
 
     image_set = decode_folder(image_folder)
     result = evaluate(SECNN(16, num_classes=3), image_set)
@@ -174,8 +171,8 @@ def test_evaluate_counts_per_class(image_folder, tmp_path):
 
 
 def test_bf16_channels_last_validation_agrees_with_float32(image_folder):
-    from seattn.data import decode_folder
-    from seattn.model import SECNN
+    from seattn.data.datasets import decode_folder
+    from seattn.model.cnn import SECNN
 
     image_set = decode_folder(image_folder)
     torch.manual_seed(0)
@@ -190,18 +187,18 @@ def test_bf16_channels_last_validation_agrees_with_float32(image_folder):
 
 @pytest.mark.slow
 def test_one_epoch_on_real_cifar_beats_chance_by_far(real_data, tmp_path):
-    config = TrainConfig(data=str(real_data), reduction_ratio=16, epochs=1, limit=6000)
+    config = TrainSpec(data=str(real_data), reduction_ratio=16, epochs=1, limit=6000)
     train(config, tmp_path / "run", data_dir=tmp_path)
     assert Run(tmp_path / "run").read_metrics()["val_accuracy"].iloc[0] > 0.2
 
 
 def test_a_checkpoint_from_the_unfused_optimizer_resumes(image_folder, tmp_path):
-    from seattn.checkpoints import model_from_checkpoint, save_checkpoint
+    from seattn.model.checkpoints import model_from_checkpoint, save_checkpoint
 
-    config = TrainConfig(
+    config = TrainSpec(
         data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
     )
-    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    train(config, tmp_path / "run", data_dir=tmp_path)
     checkpoint = tmp_path / "run" / "checkpoint.pt"
     payload = read_checkpoint(checkpoint)
     # Runs saved before training used the fused kernel hold the default loop's optimizer state.
@@ -213,45 +210,49 @@ def test_a_checkpoint_from_the_unfused_optimizer_resumes(image_folder, tmp_path)
     payload["optimizer_state"] = unfused.state_dict()
     save_checkpoint(checkpoint, payload)
 
-    train(dataclasses.replace(config, epochs=2), tmp_path / "run", resume=True, threads=1)
+    train(dataclasses.replace(config, epochs=2), tmp_path / "run", resume=True)
 
     assert Run(tmp_path / "run").read_metrics()["epoch"].tolist() == [1, 2]
 
 
 def test_resuming_a_finished_run_completes_at_its_last_epoch(image_folder, tmp_path):
-    config = TrainConfig(
+    config = TrainSpec(
         data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
     )
-    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
-    status = train(config, tmp_path / "run", resume=True, threads=1, data_dir=tmp_path)
-    assert status["state"] == COMPLETED
+    train(config, tmp_path / "run", data_dir=tmp_path)
+    status = train(config, tmp_path / "run", resume=True, data_dir=tmp_path)
+    assert status["state"] == RunState.COMPLETED
     assert status["epoch"] == 1 and status["last_epoch"]["epoch"] == 1
     assert Run(tmp_path / "run").read_metrics()["epoch"].tolist() == [1]
 
 
 def test_augmentation_is_named_and_the_yes_no_of_older_configs_still_reads():
-    assert TrainConfig(augment=True).augment == "course"
-    assert TrainConfig(augment=False).augment == "none"
-    assert TrainConfig(augment="crop-flip").augment == "crop-flip"
+    assert TrainSpec(augment=True).augment == "course"
+    assert TrainSpec(augment=False).augment == "none"
+    assert TrainSpec(augment="crop-flip").augment == "crop-flip"
     with pytest.raises(ValueError, match="unknown augmentation 'heavy'"):
-        TrainConfig(augment="heavy")
+        TrainSpec(augment="heavy")
 
 
-def test_a_device_that_cannot_be_used_is_refused_by_name():
+def test_a_device_that_cannot_be_used_is_refused_by_name(image_folder, tmp_path):
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(ValueError, match="unknown device 'gpu0'"):
-        TrainConfig(device="gpu0")
+        TrainSpec(device="gpu0")
     with pytest.raises(ValueError, match="device 'meta' is not supported"):
-        TrainConfig(device="meta")
+        resolve_device("meta")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no usable CUDA GPU"):
-            TrainConfig(device="cuda")
+            resolve_device("cuda")
+        # The trainer refuses it before it writes anything.
+        with pytest.raises(ValueError, match="no usable CUDA GPU"):
+            train(_config(image_folder, device="cuda"), tmp_path / "run", data_dir=tmp_path)
+        assert not (tmp_path / "run").exists()
 
 
 def test_a_crop_flip_run_says_so_and_where_it_trained(image_folder, tmp_path):
-    config = dataclasses.replace(tiny_config(image_folder, 4), augment="crop-flip", device="cpu")
-    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    config = dataclasses.replace(tiny_spec(image_folder, 4), augment="crop-flip", device="cpu")
+    train(config, tmp_path / "run", data_dir=tmp_path)
     saved = Run(tmp_path / "run").read_config()
     assert saved["augment"] == saved["recipe"]["augment"] == "crop-flip"
     assert saved["device"] == "cpu" and isinstance(saved["bf16"], bool)
@@ -261,24 +262,23 @@ def test_a_crop_flip_run_says_so_and_where_it_trained(image_folder, tmp_path):
 
 def test_a_run_saved_before_recipes_had_names_resumes_as_the_course_recipe(image_folder, tmp_path):
     run = Run(tmp_path / "old")
-    train(tiny_config(image_folder, 4), run.path, threads=1, data_dir=tmp_path)
+    train(tiny_spec(image_folder, 4), run.path, data_dir=tmp_path)
     # Rewrite it as runs were saved before recipes had names: augment yes/no, no optimizer.
     payload = read_checkpoint(run.checkpoint_path)
     payload["config"]["augment"] = payload["config"]["recipe"]["augment"] = True
     del payload["config"]["optimizer"]
     checkpoints.save_checkpoint(run.checkpoint_path, payload)
     run.write_config(payload["config"])
-    config = dataclasses.replace(tiny_config(image_folder, 4), epochs=2)
+    config = dataclasses.replace(tiny_spec(image_folder, 4), epochs=2)
     with pytest.raises(ValueError, match="cannot resume with optimizer='sgd-cosine'.*adam-plateau"):
         train(
             dataclasses.replace(config, optimizer="sgd-cosine"),
             run.path,
             resume=True,
-            threads=1,
             data_dir=tmp_path,
         )
-    status = train(config, run.path, resume=True, threads=1, data_dir=tmp_path)
-    assert status["state"] == COMPLETED
+    status = train(config, run.path, resume=True, data_dir=tmp_path)
+    assert status["state"] == RunState.COMPLETED
     assert read_checkpoint(run.checkpoint_path)["epoch"] == 2
     assert run.read_config()["recipe"]["augment"] == "course"
 
@@ -286,27 +286,25 @@ def test_a_run_saved_before_recipes_had_names_resumes_as_the_course_recipe(image
 def test_sgd_cosine_takes_its_own_rate_down_a_cosine_and_says_so(image_folder, tmp_path):
     config = _config(image_folder, epochs=4, optimizer="sgd-cosine")
     assert config.lr == 0.05  # no rate given: SGD's own, not Adam's 1e-3
-    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    train(config, tmp_path / "run", data_dir=tmp_path)
     run = Run(tmp_path / "run")
     expected = [0.05 * (1 + math.cos(math.pi * epoch / 4)) / 2 for epoch in range(4)]
     assert run.read_metrics()["lr"].tolist() == pytest.approx(expected)
     saved = run.read_config()
     assert saved["optimizer"] == "sgd-cosine" and saved["lr"] == 0.05
-    assert saved["recipe"]["optimizer"].startswith("SGD(momentum 0.9, Nesterov")
-    assert "cosine" in saved["recipe"]["scheduler"]
+    # The recipe is recorded by name (an identity), not described in words.
+    assert saved["recipe"]["optimizer"] == "sgd-cosine"
     state = read_checkpoint(run.checkpoint_path)["optimizer_state"]
     assert state["param_groups"][0]["nesterov"] and "momentum_buffer" in state["state"][0]
     # Given more epochs, it continues on the cosine of the new total.
-    train(
-        dataclasses.replace(config, epochs=6), run.path, resume=True, threads=1, data_dir=tmp_path
-    )
+    train(dataclasses.replace(config, epochs=6), run.path, resume=True, data_dir=tmp_path)
     assert run.read_metrics()["lr"].iloc[4] == pytest.approx(
         0.05 * (1 + math.cos(math.pi * 4 / 6)) / 2
     )
 
 
 def test_an_optimizer_is_named_and_a_rate_given_is_kept():
-    assert TrainConfig().optimizer == "adam-plateau" and TrainConfig().lr == 1e-3
-    assert TrainConfig(optimizer="sgd-cosine", lr=0.1).lr == 0.1
+    assert TrainSpec().optimizer == "adam-plateau" and TrainSpec().lr == 1e-3
+    assert TrainSpec(optimizer="sgd-cosine", lr=0.1).lr == 0.1
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'.*sgd-cosine"):
-        TrainConfig(optimizer="rmsprop")
+        TrainSpec(optimizer="rmsprop")

@@ -4,6 +4,7 @@ Every test uses its own runs root (conftest sets SEATTN_RUNS_DIR per test) and, 
 stops and if need be kills only the processes recorded in that root: never anything else.
 """
 
+import json
 import multiprocessing
 import os
 import subprocess
@@ -13,20 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from seattn import jobs
-from seattn.__main__ import _train_config, build_parser
-from seattn.runs import (
-    COMPLETED,
-    FAILED,
-    HEARTBEAT_STALE_SECONDS,
-    INTERRUPTED,
-    QUEUED,
-    RUNNING,
-    STOPPED,
-    Run,
-    list_runs,
-)
-from tests.conftest import launched_by
+from pages.ui import text
+from seattn.cli.parser import build_parser, given_recipe
+from seattn.training import overview
+from seattn.training import queue as jobs
+from seattn.training.launcher import JOB_NICENESS
+from seattn.training.runfiles import HEARTBEAT_STALE_SECONDS, Run, RunState, list_runs
+from seattn.training.spec import TrainSpec, spec_to_resume
+from tests.helpers import launched_by, write_trainer_status
 
 WAIT_SECONDS = 90.0  # a job's Python + torch start takes seconds when the cores are shared
 
@@ -34,7 +29,7 @@ WAIT_SECONDS = 90.0  # a job's Python + torch start takes seconds when the cores
 def tiny_spec(folder, **overrides):
     settings = dict(data=str(folder), reduction_ratio=4, epochs=2, batch_size=16, threads=1)
     settings.update(overrides)
-    return jobs.JobSpec(**settings)
+    return TrainSpec(**settings)
 
 
 def wait_for(predicate, timeout=WAIT_SECONDS, what="condition"):
@@ -53,8 +48,8 @@ def wait_state(run, states, timeout=WAIT_SECONDS):
     return run.state()
 
 
-def test_spec_becomes_arguments_the_cli_accepts(tmp_path):
-    spec = jobs.JobSpec(
+def test_a_spec_travels_through_job_json_and_the_cli_unchanged(tmp_path):
+    spec = TrainSpec(
         data=str(tmp_path),
         reduction_ratio=None,
         epochs=3,
@@ -66,9 +61,16 @@ def test_spec_becomes_arguments_the_cli_accepts(tmp_path):
         limit=50,
         threads=1,
     )
-    args = build_parser().parse_args(["train", *spec.cli_args(tmp_path / "r", resume=True)])
+    # The queue stores the spec in job.json and its launcher trains exactly what it reads back.
+    assert TrainSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    # On the command line every option is given, so none comes from the saved run.
+    args = build_parser().parse_args(
+        ["train", "--data", str(tmp_path), "--ratio", "none", "--epochs", "3"]
+        + ["--batch-size", "16", "--lr", "0.0005", "--seed", "7", "--no-augment"]
+        + ["--optimizer", "sgd-cosine", "--limit", "50", "--threads", "1"]
+        + ["--run-dir", str(tmp_path / "r"), "--resume", "--quiet"]
+    )
     assert args.resume and args.quiet and args.threads == 1 and args.run_dir == tmp_path / "r"
-    # Every option is given, so none comes from the saved run, however it differs.
     saved = {
         "data": "elsewhere",
         "reduction_ratio": 4,
@@ -76,11 +78,11 @@ def test_spec_becomes_arguments_the_cli_accepts(tmp_path):
         "augment": True,
         "optimizer": "adam-plateau",
     }
-    cli_config = _train_config(args, saved=saved)
-    assert jobs.JobSpec.from_config({**cli_config.to_dict(), "threads": args.threads}) == spec
-    # config.json carries every field of the spec, plus more that the CLI does not take
-    config = {**spec.to_dict(), "classes": ["a"], "bf16": True, "threads": 1}
-    assert jobs.JobSpec.from_config(config) == spec
+    given = {**given_recipe(args), "threads": args.threads, "device": args.device}
+    assert spec_to_resume(saved, **given) == spec
+    # config.json carries every field of the spec (execution settled), plus more besides
+    config = {**spec.to_dict(), "classes": ["a"], "bf16": True, "device": "cpu", "threads": 1}
+    assert TrainSpec.from_dict(config).identity() == spec.identity()
 
 
 def test_child_environment_finds_the_package_and_waits_passively(monkeypatch):
@@ -95,25 +97,27 @@ def test_child_environment_finds_the_package_and_waits_passively(monkeypatch):
 def test_bad_requests_are_refused_before_anything_is_written(tmp_path, root, image_folder):
     with pytest.raises(jobs.JobError, match="no such folder"):
         jobs.start(tiny_spec(tmp_path / "missing"))
-    with pytest.raises(jobs.JobError, match="epochs"):
+    with pytest.raises(ValueError, match="epochs"):
         jobs.start(tiny_spec(image_folder, epochs=0))
     with pytest.raises(jobs.JobError, match="run name"):
         jobs.start(tiny_spec(image_folder), name="../escape")
     assert list_runs(root) == []
-    assert jobs.runs_table(root).empty
+    assert overview.runs_table(root).empty
 
 
 def test_a_job_runs_detached_and_completes(root, image_folder):
     run = jobs.start(tiny_spec(image_folder))
     status = run.read_status()
-    assert run.path.parent == root and status["state"] == RUNNING
+    assert run.path.parent == root and status["state"] == RunState.RUNNING
     # the recorded pid is a process of its own session: it outlives the page that started it
     assert os.getsid(status["launcher_pid"]) == status["launcher_pid"] != os.getsid(0)
-    assert wait_state(run, (COMPLETED, FAILED)) == COMPLETED, run.log_tail()
-    row = jobs.runs_table(root).iloc[0]
+    assert wait_state(run, (RunState.COMPLETED, RunState.FAILED)) == RunState.COMPLETED, (
+        run.log_tail()
+    )
+    row = text.runs_for_display(overview.runs_table(root)).iloc[0]
     assert (row["run"], row["state"], row["model"], row["recipe"], row["epochs"]) == (
         run.name,
-        COMPLETED,
+        RunState.COMPLETED,
         "r=4",
         "Adam + plateau, course augmentation",
         "2/2",
@@ -127,24 +131,28 @@ def test_a_job_runs_detached_and_completes(root, image_folder):
 def test_queue_starts_the_next_run_when_one_stops_then_resume_continues(
     root, image_folder, monkeypatch
 ):
-    monkeypatch.setenv(jobs.MAX_JOBS_ENV, "1")  # inherited by the launchers, which schedule too
+    monkeypatch.setenv("SEATTN_MAX_JOBS", "1")  # inherited by the launchers, which schedule too
     first = jobs.start(tiny_spec(image_folder, epochs=300))
     second = jobs.start(tiny_spec(image_folder, epochs=1, seed=1))
-    assert second.read_status()["state"] == QUEUED and jobs.queue_position(second) == 1
+    assert second.read_status()["state"] == RunState.QUEUED and jobs.queue_position(second) == 1
     assert jobs.schedule(root) == []  # the only slot is taken
     wait_for(lambda: len(first.read_metrics()) >= 1, what="the first epoch")
     # the trainer runs niced, so the dashboard keeps its cores when both want them
     trainer_nice = os.getpriority(os.PRIO_PROCESS, first.read_status()["pid"])
-    assert trainer_nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + jobs.JOB_NICENESS)
+    assert trainer_nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS)
     jobs.stop(first)
-    assert wait_state(first, STOPPED) == STOPPED
+    assert wait_state(first, RunState.STOPPED) == RunState.STOPPED
     # Nobody polls here: the stopped job's launcher starts the queued one.
-    assert wait_state(second, (COMPLETED, FAILED)) == COMPLETED, second.log_tail()
+    assert wait_state(second, (RunState.COMPLETED, RunState.FAILED)) == RunState.COMPLETED, (
+        second.log_tail()
+    )
     done = len(first.read_metrics())
     assert first.checkpoint_path.exists() and done >= 1
 
     jobs.resume(first, epochs=done + 1)
-    assert wait_state(first, (COMPLETED, FAILED)) == COMPLETED, first.log_tail()
+    assert wait_state(first, (RunState.COMPLETED, RunState.FAILED)) == RunState.COMPLETED, (
+        first.log_tail()
+    )
     assert f"resumed from the checkpoint of epoch {done}" in first.log_path.read_text()
     assert first.read_metrics()["epoch"].tolist() == list(range(1, done + 2))
     with pytest.raises(jobs.JobError, match="completed"):
@@ -153,15 +161,15 @@ def test_queue_starts_the_next_run_when_one_stops_then_resume_continues(
 
 def test_a_queued_run_can_be_stopped_without_ever_starting(root, image_folder):
     run = jobs.start(tiny_spec(image_folder), max_jobs=0)
-    assert run.state() == QUEUED and launched_by(run) == []
+    assert run.state() == RunState.QUEUED and launched_by(run) == []
     jobs.stop(run)
-    assert run.state() == STOPPED and launched_by(run) == []
+    assert run.state() == RunState.STOPPED and launched_by(run) == []
 
 
 def test_failed_run_records_its_error(root, tmp_path):
     (tmp_path / "one-class" / "only").mkdir(parents=True)  # a folder without images
     run = jobs.start(tiny_spec(tmp_path / "one-class"))
-    assert wait_state(run, (FAILED, COMPLETED)) == FAILED
+    assert wait_state(run, (RunState.FAILED, RunState.COMPLETED)) == RunState.FAILED
     assert "no images" in run.read_status()["error"]
     assert "no images" in run.log_tail()
 
@@ -169,7 +177,7 @@ def test_failed_run_records_its_error(root, tmp_path):
 def fake_run(root: Path, name: str, status: dict, folder: Path) -> Run:
     run = Run(root / name)
     run.write_config(tiny_spec(folder).to_dict() | {"classes": ["a", "b", "c"]})
-    run.write_status({"created": time.time(), **status})
+    write_trainer_status(run, {"created": time.time(), "started": time.time(), **status})
     return run
 
 
@@ -183,35 +191,43 @@ def test_interrupted_run_can_be_resumed_with_its_own_arguments(root, image_folde
     run = fake_run(
         root,
         "killed",
-        {"state": RUNNING, "pid": dead_pid(), "host": os.uname()[1], "heartbeat": time.time()},
+        {
+            "state": RunState.RUNNING,
+            "pid": dead_pid(),
+            "host": os.uname()[1],
+            "heartbeat": time.time(),
+        },
         image_folder,
     )
-    assert run.state() == INTERRUPTED
+    assert run.state() == RunState.INTERRUPTED
     stale = fake_run(
         root,
         "stale",
         {
-            "state": RUNNING,
+            "state": RunState.RUNNING,
             "pid": os.getpid(),
             "host": "elsewhere",
             "heartbeat": time.time() - HEARTBEAT_STALE_SECONDS - 1,
         },
         image_folder,
     )
-    assert stale.state() == INTERRUPTED
+    assert stale.state() == RunState.INTERRUPTED
     jobs.resume(run, max_jobs=0)  # queue it without starting it
-    assert run.state() == QUEUED
-    job = jobs._read_job(run)
-    assert job["resume"] is True and jobs.JobSpec.from_config(job["spec"]) == tiny_spec(
-        image_folder
-    )
+    assert run.state() == RunState.QUEUED
+    job = run.read_job()
+    assert job["resume"] is True and TrainSpec.from_dict(job["spec"]) == tiny_spec(image_folder)
 
 
 def test_delete_refuses_a_running_run_and_removes_others(root, image_folder):
     live = fake_run(
         root,
         "live",
-        {"state": RUNNING, "pid": os.getpid(), "host": os.uname()[1], "heartbeat": time.time()},
+        {
+            "state": RunState.RUNNING,
+            "pid": os.getpid(),
+            "host": os.uname()[1],
+            "heartbeat": time.time(),
+        },
         image_folder,
     )
     with pytest.raises(jobs.JobError, match="running"):
@@ -220,8 +236,8 @@ def test_delete_refuses_a_running_run_and_removes_others(root, image_folder):
     # Stopping it must not signal this test's own process: its pid is not a job of that folder.
     jobs.stop(live)
     assert live.stop_requested()
-    live.write_status({"state": STOPPED})
-    done = fake_run(root, "done", {"state": COMPLETED}, image_folder)
+    write_trainer_status(live, {"state": RunState.STOPPED})
+    done = fake_run(root, "done", {"state": RunState.COMPLETED}, image_folder)
     jobs.delete(done)
     assert not done.path.exists()
     with pytest.raises(jobs.JobError):
@@ -279,24 +295,31 @@ def test_two_threads_with_the_same_settings_get_one_job(root, image_folder):
 def test_training_seconds_adds_earlier_sessions_to_this_one():
     status = {"started": 100.0, "finished": 130.0}
     config = {"created_from_resume_at_epoch": 2}
-    assert jobs.training_seconds(status, config, [10.0, 12.0, 9.0], COMPLETED, 0) == 52.0
-    assert jobs.training_seconds({"started": 100.0}, {}, [], RUNNING, 160.0) == 60.0
-    assert jobs.training_seconds({}, {}, [], QUEUED, 0) is None
+    assert (
+        overview.training_seconds(status, config, [10.0, 12.0, 9.0], RunState.COMPLETED, 0) == 52.0
+    )
+    assert overview.training_seconds({"started": 100.0}, {}, [], RunState.RUNNING, 160.0) == 60.0
+    assert overview.training_seconds({}, {}, [], RunState.QUEUED, 0) is None
 
 
 def test_a_job_stopped_while_it_starts_ends_stopped_not_interrupted(root, image_folder):
     run = jobs.start(tiny_spec(image_folder, epochs=300))
     jobs.stop(run)  # the trainer has not even imported torch yet
-    assert wait_state(run, (STOPPED, FAILED, INTERRUPTED, COMPLETED)) == STOPPED
+    assert (
+        wait_state(
+            run, (RunState.STOPPED, RunState.FAILED, RunState.INTERRUPTED, RunState.COMPLETED)
+        )
+        == RunState.STOPPED
+    )
     wait_for(lambda: not launched_by(run), what="the launcher to exit")
     assert len(run.read_metrics()) == 0
 
 
 def test_a_spec_settles_its_rate_so_equal_recipes_compare_equal():
-    assert jobs.JobSpec(optimizer="sgd-cosine") == jobs.JobSpec(optimizer="sgd-cosine", lr=0.05)
-    assert jobs.JobSpec().lr == 1e-3
+    assert TrainSpec(optimizer="sgd-cosine") == TrainSpec(optimizer="sgd-cosine", lr=0.05)
+    assert TrainSpec().lr == 1e-3
     # A run saved before there was a choice of optimiser used the course's.
     old = {"data": "cifar10", "reduction_ratio": 16, "lr": 1e-3, "augment": True}
-    assert jobs.JobSpec.from_config(old) == jobs.JobSpec()
-    with pytest.raises(jobs.JobError, match="unknown optimizer 'rmsprop'"):
-        jobs.JobSpec(optimizer="rmsprop").validate()
+    assert TrainSpec.from_dict(old) == TrainSpec()
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        TrainSpec(optimizer="rmsprop")

@@ -1,21 +1,15 @@
 import json
 import os
+import socket
 import threading
 import time
 
 import pandas as pd
 import pytest
 
-from seattn.runs import (
-    COMPLETED,
-    HEARTBEAT_STALE_SECONDS,
-    INTERRUPTED,
-    RUNNING,
-    Run,
-    StatusWriter,
-    list_runs,
-    write_json_atomic,
-)
+from seattn.atomic import write_json_atomic
+from seattn.training.runfiles import HEARTBEAT_STALE_SECONDS, Run, RunState, StatusWriter, list_runs
+from tests.helpers import write_queue_job, write_trainer_status
 
 
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp_files(tmp_path):
@@ -72,32 +66,42 @@ def test_metrics_round_trip_through_pandas(tmp_path):
 
 def test_running_state_with_stale_heartbeat_or_dead_pid_reads_as_interrupted(tmp_path):
     run = Run(tmp_path / "r")
-    run.write_status({"state": RUNNING, "pid": os.getpid(), "heartbeat": time.time()})
-    assert run.state() == RUNNING
-    run.write_status({"state": RUNNING, "pid": os.getpid(), "heartbeat": time.time() - 1})
-    assert run.state(now=time.time() + HEARTBEAT_STALE_SECONDS + 5) == INTERRUPTED
+    write_trainer_status(
+        run, {"state": RunState.RUNNING, "pid": os.getpid(), "heartbeat": time.time()}
+    )
+    assert run.state() == RunState.RUNNING
+    write_trainer_status(
+        run, {"state": RunState.RUNNING, "pid": os.getpid(), "heartbeat": time.time() - 1}
+    )
+    assert run.state(now=time.time() + HEARTBEAT_STALE_SECONDS + 5) == RunState.INTERRUPTED
     import socket
 
     dead_pid = 2**22 + 12345  # above the default pid_max, never a live process
-    run.write_status(
-        {"state": RUNNING, "pid": dead_pid, "host": socket.gethostname(), "heartbeat": time.time()}
+    write_trainer_status(
+        run,
+        {
+            "state": RunState.RUNNING,
+            "pid": dead_pid,
+            "host": socket.gethostname(),
+            "heartbeat": time.time(),
+        },
     )
-    assert run.state() == INTERRUPTED
-    run.write_status({"state": COMPLETED, "pid": dead_pid, "heartbeat": 0})
-    assert run.state() == COMPLETED
+    assert run.state() == RunState.INTERRUPTED
+    write_trainer_status(run, {"state": RunState.COMPLETED, "pid": dead_pid, "heartbeat": 0})
+    assert run.state() == RunState.COMPLETED
 
 
 def test_status_writer_heartbeat_advances_from_its_thread(tmp_path, monkeypatch):
-    monkeypatch.setattr("seattn.runs.HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr("seattn.training.runfiles.HEARTBEAT_SECONDS", 0.05)
     run = Run(tmp_path / "r")
     writer = StatusWriter(run)
-    writer.update(state=RUNNING)
+    writer.update(state=RunState.RUNNING)
     first = run.read_status()["heartbeat"]
     writer.start_heartbeat()
     time.sleep(0.3)
     writer.stop_heartbeat()
     assert run.read_status()["heartbeat"] > first
-    assert run.read_status()["state"] == RUNNING
+    assert run.read_status()["state"] == RunState.RUNNING
 
 
 def test_status_writer_throttles_unforced_updates(tmp_path):
@@ -112,8 +116,8 @@ def test_status_writer_throttles_unforced_updates(tmp_path):
 
 def test_stop_request_and_listing(tmp_path):
     older, newer = Run(tmp_path / "a"), Run(tmp_path / "b")
-    older.write_status({"state": COMPLETED, "created": 1.0})
-    newer.write_status({"state": COMPLETED, "created": 2.0})
+    write_trainer_status(older, {"state": RunState.COMPLETED, "created": 1.0})
+    write_trainer_status(newer, {"state": RunState.COMPLETED, "created": 2.0})
     (tmp_path / "not-a-run").mkdir()
     assert list_runs(tmp_path) == [newer, older]
     assert not older.stop_requested()
@@ -122,3 +126,55 @@ def test_stop_request_and_listing(tmp_path):
     older.clear_stop_request()
     assert not older.stop_requested()
     assert list_runs(tmp_path / "absent") == []
+
+
+def test_the_newer_of_the_trainers_status_and_the_queues_job_speaks(tmp_path):
+    run = Run(tmp_path / "r")
+    # A command-line run: no job.json, the trainer's status is the run's.
+    write_trainer_status(run, {"state": RunState.STOPPED, "started": 100.0, "epoch": 3})
+    assert run.state() == RunState.STOPPED
+    # Queued again after it stopped: the queue spoke last, the last attempt's progress is kept.
+    queued = {"state": "queued", "created": 50.0, "spec": {"epochs": 9}, "updated": 200.0}
+    write_queue_job(run, queued)
+    status = run.read_status()
+    assert (run.state(), status["phase"], status["epoch"], status["epochs"]) == (
+        RunState.QUEUED,
+        "queued",
+        3,
+        9,
+    )
+    assert status["created"] == 50.0
+    # Launched: running (starting) under the launcher's pid until the trainer takes over.
+    write_queue_job(
+        run,
+        {
+            "state": "launched",
+            "launcher_pid": os.getpid(),
+            "host": socket.gethostname(),
+            "launched_at": time.time(),
+            "created": 50.0,
+        },
+    )
+    assert (run.state(), run.read_status()["phase"]) == (RunState.RUNNING, "starting")
+    # The trainer started after the queue's last word: its status speaks, with the queue's facts.
+    write_trainer_status(
+        run,
+        {
+            "state": RunState.RUNNING,
+            "phase": "training",
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "heartbeat": time.time(),
+            "started": time.time() + 1,
+        },
+    )
+    assert run.read_status()["phase"] == "training" and run.read_status()["created"] == 50.0
+    # Stopped while it waited, or ended before the trainer took over: the queue's verdict.
+    write_trainer_status(run, {"state": RunState.STOPPED, "started": 100.0})
+    write_queue_job(run, {"state": "cancelled"})
+    assert (run.state(), run.read_status()["phase"]) == (
+        RunState.STOPPED,
+        "stopped before it started",
+    )
+    write_queue_job(run, {"state": "ended", "ended_as": "failed", "error": "exit 1"})
+    assert (run.state(), run.read_status()["error"]) == (RunState.FAILED, "exit 1")

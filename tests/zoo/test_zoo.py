@@ -4,21 +4,18 @@ import threading
 import pytest
 import torch
 
-from seattn.checkpoints import load_model, read_checkpoint, save_checkpoint
-from seattn.data import load_splits
-from seattn.model import count_parameters, parse_ratio
-from seattn.runs import Run
-from seattn.train import TrainConfig, evaluate, train
-from seattn.zoo import (
-    DEFAULT_MODEL,
-    PACKAGE_ZOO_DIR,
-    bundled_models,
-    default_model_path,
-    export_run,
-    metadata,
-)
-from seattn.zoo import main as zoo_main
-from tests.conftest import tiny_config
+from seattn.data.datasets import load_splits
+from seattn.model.checkpoints import load_model, read_checkpoint, save_checkpoint
+from seattn.model.cnn import count_parameters
+from seattn.model.ratios import parse_ratio
+from seattn.settings import PACKAGE_ZOO_DIR
+from seattn.training.engine import evaluate, train
+from seattn.training.runfiles import Run
+from seattn.training.spec import TrainSpec
+from seattn.zoo import DEFAULT_MODEL, bundled_models, default_model_path, metadata
+from seattn.zoo.export import export_run
+from seattn.zoo.export import main as zoo_main
+from tests.helpers import tiny_spec
 
 SHIPPED = bundled_models(PACKAGE_ZOO_DIR)
 
@@ -70,7 +67,7 @@ def test_bundled_weights_are_small():
 
 
 def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_path):
-    config = TrainConfig(
+    config = TrainSpec(
         data=str(image_folder), reduction_ratio=8, epochs=1, batch_size=16, val_fraction=0.25
     )
     train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
@@ -87,7 +84,7 @@ def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_
 
 
 def _tiny_run(image_folder, tmp_path, name: str, ratio: int, seed: int):
-    train(tiny_config(image_folder, ratio, seed), tmp_path / name, threads=1, data_dir=tmp_path)
+    train(tiny_spec(image_folder, ratio, seed), tmp_path / name, threads=1, data_dir=tmp_path)
     return tmp_path / name
 
 
@@ -155,7 +152,7 @@ def test_a_run_stopped_before_its_planned_end_ships_with_the_epochs_it_trained(
 ):
     # Planned 2 epochs, stopped after the first: its config still says 2.
     stop = threading.Event()
-    config = dataclasses.replace(tiny_config(image_folder, 8, 0), epochs=2)
+    config = dataclasses.replace(tiny_spec(image_folder, 8, 0), epochs=2)
     stopped = tmp_path / "stopped"
     status = train(
         config,
