@@ -8,7 +8,21 @@ import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 import torchvision.transforms.v2.functional as TF2
 
-from seattn.data.augment import BRIGHTNESS, CONTRAST, HUE, SATURATION, BatchAugment, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation, augment_disabled, color_jitter, crop_and_flip, rotate
+from seattn.data.augment import (
+    BRIGHTNESS,
+    CONTRAST,
+    HUE,
+    SATURATION,
+    BatchAugment,
+    adjust_brightness,
+    adjust_contrast,
+    adjust_hue,
+    adjust_saturation,
+    augment_disabled,
+    color_jitter,
+    crop_and_flip,
+    rotate,
+)
 
 BATCH = 16
 NO_OPS = dict(

@@ -5,7 +5,14 @@ import pytest
 import torch
 from PIL import Image
 
-from seattn.data.datasets import DataError, decode_folder, load_eval_set, load_splits, validation_files, validation_split
+from seattn.data.datasets import (
+    DataError,
+    decode_folder,
+    load_eval_set,
+    load_splits,
+    validation_files,
+    validation_split,
+)
 from tests.helpers import CLASSES, write_image_folder
 
 

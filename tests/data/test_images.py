@@ -14,7 +14,17 @@ from PIL import ExifTags, Image
 from torchvision.transforms.v2 import functional as F
 
 from seattn.data.cifar10 import CIFAR_MEAN, CIFAR_STD
-from seattn.data.images import MAX_PIXELS, SUPPORTED_FORMATS, CheckedImage, ImageError, denormalize, normalize_uint8, open_image, to_model_input, to_model_view
+from seattn.data.images import (
+    MAX_PIXELS,
+    SUPPORTED_FORMATS,
+    CheckedImage,
+    ImageError,
+    denormalize,
+    normalize_uint8,
+    open_image,
+    to_model_input,
+    to_model_view,
+)
 
 RED = (220, 30, 30)
 WHITE = (255, 255, 255)
