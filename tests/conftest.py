@@ -14,8 +14,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import pytest
 import torch
 
+from seattn.analysis.compare import grouping, sources
 from seattn.settings import runs_root
 from tests.helpers import REAL_DATA_ENV, stop_our_jobs, write_image_folder
+from tests.helpers_compare import comparison_store
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +49,16 @@ def root() -> Iterator[Path]:
     root = runs_root().resolve()
     yield root
     stop_our_jobs(root)
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory, image_folder) -> dict[str, Path]:
+    return comparison_store(tmp_path_factory.getbasetemp(), image_folder)
+
+
+@pytest.fixture(scope="session")
+def groups(store) -> list[grouping.ComparisonGroup]:
+    return grouping.group_models(sources.collect(store["runs"], store["zoo"]))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -38,8 +38,11 @@ def architecture(reduction_ratio: int | None, num_classes: int = 10) -> Architec
     with FlopCounterMode(display=False) as counter:
         model(image)
     per_module = counter.get_flop_counts()
+    # The counted part of an SE block is its excitation MLP; the block's pooling and scaling are
+    # not matrix multiplies. Keyed by the MLP, which is called as a module however the block is.
     se_flops = sum(
-        sum(per_module.get(f"SECNN.blocks.{i}.se", {}).values()) for i in range(len(model.blocks))
+        sum(per_module.get(f"SECNN.blocks.{i}.se.excitation", {}).values())
+        for i in range(len(model.blocks))
     )
     return Architecture(
         parameters=count_parameters(model),

@@ -1,4 +1,8 @@
-"""Tests for seattn.catalog: what a user can pick, and the vetting of uploaded checkpoints."""
+"""Tests for seattn.analysis.catalog: what a user can pick, and the vetting of uploaded checkpoints.
+
+The entries are structured; how the picker words them (pages.ui.text) is checked here too, on the
+same entries.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,15 @@ from pathlib import Path
 import pytest
 import torch
 
+from pages.ui import text
 from seattn import zoo
 from seattn.analysis import catalog
 from seattn.model.checkpoints import CheckpointError, save_checkpoint
 from seattn.model.cnn import SECNN
-from seattn.training.engine import (
-    recipe_of,  # FIXME recipe_of
-    train,
-)
+from seattn.training.engine import train
 from seattn.training.runfiles import Run
 from seattn.training.spec import TrainSpec
+from tests.helpers import write_trainer_status
 
 CLASSES = ["circle", "square", "stripes"]
 
@@ -31,7 +34,7 @@ def trained_run(image_folder: Path, tmp_path_factory: pytest.TempPathFactory) ->
     config = TrainSpec(
         data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
     )
-    train(config, root / "r4-run", threads=1, data_dir=root.parent / "catalog-data")
+    train(config, root / "r4-run", data_dir=root.parent / "catalog-data")
     return root / "r4-run"
 
 
@@ -69,29 +72,33 @@ def test_bundled_entries_put_the_default_first_and_read_metadata(tmp_path: Path)
     entries = catalog.bundled_entries(tmp_path)
     assert [e.path.stem for e in entries] == [zoo.DEFAULT_MODEL, "no-se", "se-r4"]
     first = entries[0]
-    assert first.key == f"bundled:{zoo.DEFAULT_MODEL}" and first.source == catalog.BUNDLED
-    assert first.label == f"{zoo.DEFAULT_MODEL} (bundled) · val 86.1%"
-    assert first.details == "SE r=16, 30 epochs, validation accuracy 86.1%"
-    assert entries[2].label == "se-r4 (bundled)"  # unreadable metadata: the weights still count
+    assert first.key == f"bundled:{zoo.DEFAULT_MODEL}"
+    assert first.source == catalog.ModelSource.BUNDLED
+    assert text.model_label(first) == f"{zoo.DEFAULT_MODEL} (bundled) · val 86.1%"
+    assert text.model_details(first) == "SE r=16, 30 epochs, validation accuracy 86.1%"
+    # unreadable metadata: the weights still count
+    assert text.model_label(entries[2]) == "se-r4 (bundled)"
 
 
 def test_a_model_trained_with_another_recipe_says_so(tmp_path: Path) -> None:
-    sgd = recipe_of({"optimizer": "sgd-cosine"})["optimizer"]
     for name, recipe in (
         ("course", {"augment": True, "optimizer": "Adam"}),
         ("light", {"augment": "crop-flip"}),
         ("plain", {"augment": "none"}),
-        ("sgd", {"augment": "crop-flip", "optimizer": sgd}),
+        ("sgd", {"augment": "crop-flip", "optimizer": "sgd-cosine"}),
+        # metadata written before optimisers had names describes the optimiser instead
+        ("sgd-old", {"augment": "crop-flip", "optimizer": "SGD(momentum 0.9, Nesterov)"}),
     ):
         write_checkpoint(tmp_path / f"{name}.pt", 16)
         meta = {"reduction_ratio": 16, "epochs": 80, "recipe": recipe}
         (tmp_path / f"{name}.json").write_text(json.dumps(meta))
-    details = {e.path.stem: e.details for e in catalog.bundled_entries(tmp_path)}
+    details = {e.path.stem: text.model_details(e) for e in catalog.bundled_entries(tmp_path)}
     assert details == {
         "course": "SE r=16, 80 epochs",
         "light": "SE r=16, 80 epochs, crop-flip augmentation",
         "plain": "SE r=16, 80 epochs, no augmentation",
         "sgd": "SE r=16, 80 epochs, crop-flip augmentation, SGD + cosine",
+        "sgd-old": "SE r=16, 80 epochs, crop-flip augmentation, SGD + cosine",
     }
 
 
@@ -113,18 +120,18 @@ def test_runs_with_a_checkpoint_are_offered_and_unfinished_ones_say_so(
     shutil.copytree(trained_run, root / "done")
     shutil.copytree(trained_run, root / "stopped")
     status = Run(root / "stopped").read_status()
-    Run(root / "stopped").write_status({**status, "state": "stopped"})
+    write_trainer_status(Run(root / "stopped"), {**status, "state": "stopped"})
     shutil.copytree(trained_run, root / "no-checkpoint")
     (root / "no-checkpoint" / "checkpoint.pt").unlink()
 
     entries = {e.key: e for e in catalog.run_entries(root)}
     assert set(entries) == {"run:done", "run:stopped"}  # no checkpoint, nothing to open
-    assert "[stopped]" in entries["run:stopped"].label
-    assert "[" not in entries["run:done"].label
+    assert "[stopped]" in text.model_label(entries["run:stopped"])
+    assert "[" not in text.model_label(entries["run:done"])
     entry = entries["run:done"]
-    assert entry.source == catalog.RUN and entry.path == root / "done" / "checkpoint.pt"
-    assert entry.label.startswith("done (run, SE r=4) · val ")
-    assert "1 epoch," in entry.details and "trained on" in entry.details
+    assert entry.source == catalog.ModelSource.RUN and entry.path == root / "done" / "checkpoint.pt"
+    assert text.model_label(entry).startswith("done (run, SE r=4) · val ")
+    assert "1 epoch," in text.model_details(entry) and "trained on" in text.model_details(entry)
 
 
 def test_list_models_is_bundled_then_runs_and_default_prefers_r16(
@@ -136,11 +143,11 @@ def test_list_models_is_bundled_then_runs_and_default_prefers_r16(
     assert catalog.default_entry([]) is None
 
     only_runs = catalog.list_models(zoo_folder, runs_root)
-    assert catalog.default_entry(only_runs).source == catalog.RUN
+    assert catalog.default_entry(only_runs).source == catalog.ModelSource.RUN
 
     write_checkpoint(zoo_folder / "no-se.pt", None)
     with_zoo = catalog.list_models(zoo_folder, runs_root)
-    assert [e.source for e in with_zoo] == [catalog.BUNDLED, catalog.RUN]
+    assert [e.source for e in with_zoo] == [catalog.ModelSource.BUNDLED, catalog.ModelSource.RUN]
     assert catalog.default_entry(with_zoo).path.stem == "no-se"
 
     write_checkpoint(zoo_folder / f"{zoo.DEFAULT_MODEL}.pt", 16)
@@ -155,8 +162,8 @@ def test_list_models_is_bundled_then_runs_and_default_prefers_r16(
 def test_an_uploaded_checkpoint_is_vetted_kept_once_and_named(tmp_path: Path) -> None:
     data = checkpoint_bytes(8)
     entry = catalog.save_upload(data, "mine.pt", tmp_path)
-    assert entry.source == catalog.UPLOAD and entry.path.parent == tmp_path
-    assert entry.label == "mine.pt (uploaded, SE r=8)"
+    assert entry.source == catalog.ModelSource.UPLOAD and entry.path.parent == tmp_path
+    assert text.model_label(entry) == "mine.pt (uploaded, SE r=8)"
     again = catalog.save_upload(data, "renamed.pt", tmp_path)
     assert again.key == entry.key and again.path == entry.path
     assert [p.name for p in tmp_path.iterdir()] == [entry.path.name]
@@ -164,7 +171,7 @@ def test_an_uploaded_checkpoint_is_vetted_kept_once_and_named(tmp_path: Path) ->
 
 def test_a_run_checkpoint_can_be_uploaded(trained_run: Path, tmp_path: Path) -> None:
     data = (trained_run / "checkpoint.pt").read_bytes()
-    assert "SE r=4" in catalog.save_upload(data, "checkpoint.pt", tmp_path).label
+    assert "SE r=4" in text.model_label(catalog.save_upload(data, "checkpoint.pt", tmp_path))
 
 
 class Evil:

@@ -263,10 +263,10 @@ def test_sweep_trains_every_ratio_and_seed(image_folder, tmp_path):
 
     from seattn import compare
 
-    groups = compare.group_models(compare.read_runs(tmp_path / "sweeps"))
+    groups = grouping.group_models(sources.read_runs(tmp_path / "sweeps"))
     assert len(groups) == 2 and groups[0].ratios == [None, 8] and groups[1].ratios == [8]
     assert "SGD + cosine" in groups[1].label
-    table = compare.variants_table(groups[0])
+    table = tables.variants_table(groups[0])
     assert table["seeds"].tolist() == [2, 2] and table["best val accuracy std"].notna().all()
 
 

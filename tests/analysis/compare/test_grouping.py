@@ -1,0 +1,79 @@
+"""Tests for seattn.analysis.compare.grouping: only models of one data set and recipe compare."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pages.ui import text
+from seattn.analysis.catalog import ModelSource
+from seattn.analysis.compare import grouping
+from seattn.training.recipes import Recipe
+from seattn.training.spec import TrainSpec
+from tests.helpers_compare import synthetic
+
+
+def test_runs_and_bundled_models_are_grouped_by_data_and_recipe(store, groups):
+    assert len(groups) == 2
+    first, other = groups
+    assert first.ratios == [None, 4, 8]  # the group with most ratios leads
+    assert other.ratios == [4] and [m.name for m in other.models] == ["other-data-r4"]
+    assert first.data["fingerprint"] != other.data["fingerprint"]
+    assert first.recipe == other.recipe  # same recipe, other images: still two groups
+    table = grouping.groups_table(groups)
+    assert table["models"].tolist() == [5, 1]
+    assert table["sources"].tolist() == ["bundled, run", "run"]
+    label = text.group_labels(groups)[first.key]
+    assert "1 epoch," in label and "1 epochs" not in label
+
+
+def test_a_repeated_ratio_and_seed_is_left_out_and_said_so():
+    kept = synthetic("a", 4, 0, 0.8, source=ModelSource.BUNDLED)
+    repeat = synthetic("b", 4, 0, 0.6)
+    (group,) = grouping.group_models([kept, repeat, synthetic("c", 4, 1, 0.7)])
+    assert [m.name for m in group.models] == ["a", "c"]
+    assert group.left_out[0][0] is repeat and group.left_out[0][1] is kept
+    assert "repeats a" in text.left_out_reason(*group.left_out[0])
+
+
+def test_runs_saved_before_augmentation_had_names_group_with_the_course_recipe():
+    recipe = synthetic("base", 4, 0, 0.8).recipe
+
+    def as_saved(augment):
+        return Recipe.from_record({**recipe.to_dict(), "augment": augment}).as_trained(2)
+
+    old = synthetic("old", 4, 0, 0.8, recipe=as_saved(True))
+    new = synthetic("new", 8, 0, 0.8, recipe=as_saved("course"))
+    crop_flip = synthetic("crop", 16, 0, 0.8, recipe=as_saved("crop-flip"))
+    groups = grouping.group_models([old, new, crop_flip])
+    assert sorted(sorted(m.name for m in g.models) for g in groups) == [["crop"], ["new", "old"]]
+    words = text.group_labels(groups)
+    labels = {m.name: words[g.key] for g in groups for m in g.models}
+    assert "course augmentation" in labels["new"] and "crop-flip augmentation" in labels["crop"]
+
+
+def test_other_recipe_or_fingerprint_makes_another_group():
+    base = synthetic("a", 4, 0, 0.8)
+    other_lr = synthetic("b", 4, 1, 0.8, recipe=dataclasses.replace(base.recipe, lr=0.01))
+    other_data = synthetic("c", 4, 2, 0.8, data={**base.data, "fingerprint": "f2"})
+    groups = grouping.group_models([base, other_lr, other_data])
+    assert sorted(len(g.models) for g in groups) == [1, 1, 1]
+    labels = list(text.group_labels(groups).values())
+    assert len(set(labels)) == 3  # same data name, other images: the fingerprint tells them apart
+    assert any("data f2" in label for label in labels)
+
+
+def test_an_sgd_cosine_model_groups_apart_and_its_label_says_so():
+    def recipe(optimizer):
+        config = {"optimizer": optimizer, "lr": 0.05, "batch_size": 16, "augment": "crop-flip"}
+        return TrainSpec.from_dict(config).recipe().as_trained(2)
+
+    adam = synthetic("adam", 4, 0, 0.8, recipe=recipe(None))  # saved before the choice
+    sgd = synthetic("sgd", 8, 0, 0.8, recipe=recipe("sgd-cosine"))
+    groups = grouping.group_models([adam, sgd])
+    words = text.group_labels(groups)
+    labels = {m.name: words[g.key] for g in groups for m in g.models}
+    assert len(groups) == 2 and "SGD + cosine" in labels["sgd"]
+    assert "SGD" not in labels["adam"] and "Adam" not in labels["adam"]  # the course's, unsaid
+    table = grouping.groups_table(groups)
+    by_model = {g.models[0].name: row for g, row in zip(groups, table.itertuples(), strict=True)}
+    assert by_model["sgd"].optimizer == "sgd-cosine"  # a name in the table; the page words it

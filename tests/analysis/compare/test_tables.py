@@ -1,0 +1,54 @@
+"""Tests for seattn.analysis.compare.tables: per model, per ratio over seeds, learning curves."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from seattn.analysis.compare import grouping, tables
+from seattn.model.checkpoints import load_model
+from seattn.model.cnn import count_parameters
+from seattn.model.ratios import BLOCK_CHANNELS, se_hidden_width
+from seattn.training.runfiles import Run
+from seattn.training.sweep import sweep_run_name
+from tests.helpers_compare import main_group, synthetic
+
+
+def test_variants_table_gives_mean_and_sample_std_over_seeds():
+    models = [synthetic("n", None, 0, 0.5)] + [
+        synthetic(f"r4-{seed}", 4, seed, acc) for seed, acc in enumerate((0.6, 0.7, 0.8))
+    ]
+    (group,) = grouping.group_models(models)
+    table = tables.variants_table(group).set_index("variant")
+    assert table.index.tolist() == ["no SE", "r=4"]
+    assert table.loc["r=4", "seeds"] == 3 and table.loc["r=4", "seed list"] == "0, 1, 2"
+    assert table.loc["r=4", "best val accuracy"] == pytest.approx(0.7)
+    assert table.loc["r=4", "best val accuracy std"] == pytest.approx(0.1)  # n - 1
+    assert pd.isna(table.loc["no SE", "best val accuracy std"])  # one seed: no spread claimed
+    assert table.loc["r=4", "SE width block3"] == se_hidden_width(BLOCK_CHANNELS[2], 4)
+    assert pd.isna(table.loc["no SE", "SE width block1"])
+    csv = pd.read_csv(__import__("io").BytesIO(tables.table_csv(table.reset_index())))
+    assert csv["best val accuracy"].tolist() == pytest.approx([0.5, 0.7])
+
+
+def test_learning_curves_average_the_seeds_per_epoch():
+    (group,) = grouping.group_models([synthetic("a", 4, 0, 0.6), synthetic("b", 4, 1, 0.8)])
+    curves = tables.learning_curves(group)
+    accuracy = curves[curves["metric"] == "validation accuracy"].set_index("epoch")
+    assert accuracy.loc[2, "mean"] == pytest.approx(0.7)
+    assert accuracy.loc[1, "seeds"] == 2 and accuracy.loc[2, "std"] == pytest.approx(0.1414, 1e-3)
+
+
+def test_table_numbers_are_the_runs_metrics(store, groups):
+    group = main_group(groups)
+    table = tables.variants_table(group).set_index("variant")
+    for ratio in (None, 8):
+        run = Run(store["runs"] / sweep_run_name(ratio, 0, 1))
+        metrics = run.read_metrics()
+        row = table.loc["no SE" if ratio is None else f"r={ratio}"]
+        assert row["best val accuracy"] == pytest.approx(metrics["val_accuracy"].max())
+        assert row["final val loss"] == pytest.approx(metrics["val_loss"].iloc[-1])
+        assert row["training seconds"] == pytest.approx(metrics["epoch_seconds"].sum())
+        model, _ = load_model(run.checkpoint_path)
+        assert row["parameters"] == count_parameters(model)
+        assert row["checkpoint MB"] == pytest.approx(run.checkpoint_path.stat().st_size / 1e6)

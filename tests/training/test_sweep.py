@@ -1,0 +1,92 @@
+"""Tests for seattn.training.sweep: seeds, run names, and sweeps planned and handed to the queue."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from pages.ui import text
+from seattn.training import queue as jobs
+from seattn.training import sweep
+from seattn.training.runfiles import Run, RunState
+from seattn.training.spec import TrainSpec
+from seattn.training.sweep import sweep_run_name
+from tests.helpers import write_trainer_status
+
+
+def test_parse_seeds():
+    assert sweep.parse_seeds("0, 1,2") == [0, 1, 2]
+    assert sweep.parse_seeds("0-2, 1, 5") == [0, 1, 2, 5]
+    for bad in ("", "a", "-1", "2-x"):
+        with pytest.raises(ValueError):
+            sweep.parse_seeds(bad)
+
+
+def test_plan_sweep_names_runs_like_the_cli_and_reuses_what_exists(store, image_folder, tmp_path):
+    root = tmp_path / "runs"
+    root.mkdir()
+    base = TrainSpec(data=str(image_folder), epochs=1, batch_size=16)
+    # A completed run of the same job under the sweep's name, and a stopped one.
+    existing = Run(store["runs"] / sweep_run_name(None, 0, 1))
+    done = root / sweep_run_name(None, 0, 1)
+    done.mkdir()
+    config = {**existing.read_config(), "batch_size": 16, "val_fraction": 0.1, "threads": 3}
+    Run(done).write_config(config)
+    write_trainer_status(Run(done), {"state": RunState.COMPLETED})
+    stopped = root / sweep_run_name(4, 0, 1)
+    stopped.mkdir()
+    Run(stopped).write_config({**config, "reduction_ratio": 4})
+    write_trainer_status(Run(stopped), {"state": RunState.STOPPED})
+    # Another job (other learning rate) under the name the sweep wants for r=8.
+    taken = root / sweep_run_name(8, 0, 1)
+    taken.mkdir()
+    Run(taken).write_config({**config, "reduction_ratio": 8, "lr": 0.5})
+    write_trainer_status(Run(taken), {"state": RunState.COMPLETED})
+
+    plan = sweep.plan_sweep(base, [None, 4, 8], [0, 1], root)
+    actions = {
+        (item.spec.reduction_ratio, item.spec.seed): (item.action, item.name) for item in plan
+    }
+    assert actions[(None, 0)] == (sweep.SweepAction.SKIP, "sweep-no-SE-seed0-e1")
+    assert actions[(4, 0)] == (sweep.SweepAction.RESUME, "sweep-r4-seed0-e1")
+    assert actions[(8, 0)] == (sweep.SweepAction.START, "sweep-r8-seed0-e1-2")
+    assert actions[(8, 1)] == (sweep.SweepAction.START, "sweep-r8-seed1-e1")
+    assert all(item.spec.data == str(image_folder.resolve()) for item in plan)
+    with pytest.raises(jobs.JobError, match="at least one"):
+        sweep.plan_sweep(base, [], [0], root)
+    with pytest.raises(jobs.JobError, match="no such folder"):
+        sweep.plan_sweep(base.replace(data=str(tmp_path / "absent")), [4], [0], root)
+
+
+def test_launch_sweep_hands_every_item_to_the_job_queue(monkeypatch, image_folder, tmp_path):
+    started, resumed = [], []
+
+    def fake_start(spec, *, root, name, max_jobs=None):
+        if spec.reduction_ratio == 8:
+            raise jobs.JobError("the same training is already running")
+        started.append((name, spec.reduction_ratio, spec.seed))
+        return Run(Path(root) / name)
+
+    def fake_resume(run, *, max_jobs=None):
+        resumed.append(run.name)
+        return run
+
+    monkeypatch.setattr(jobs, "start", fake_start)
+    monkeypatch.setattr(jobs, "resume", fake_resume)
+    spec = TrainSpec(data=str(image_folder), epochs=1)
+    plan = [
+        sweep.SweepItem(
+            "a", dataclasses.replace(spec, reduction_ratio=None), sweep.SweepAction.START
+        ),
+        sweep.SweepItem("b", dataclasses.replace(spec, reduction_ratio=8), sweep.SweepAction.START),
+        sweep.SweepItem("c", spec, sweep.SweepAction.RESUME, RunState.STOPPED),
+        sweep.SweepItem("d", spec, sweep.SweepAction.SKIP, RunState.COMPLETED),
+    ]
+    outcome = sweep.launch_sweep(plan, tmp_path)
+    assert started == [("a", None, 0)] and resumed == ["c"]
+    assert outcome.started == ["a", "c"] and outcome.skipped == [plan[3]]
+    assert outcome.refused == [("b", "the same training is already running")]
+    summary = text.sweep_summary(outcome)
+    assert "started 2" in summary and "1 refused" in summary and "skipped 1" in summary
