@@ -6,15 +6,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from seattn.analysis.compare import grouping, sources, tables
 from seattn.model.checkpoints import read_checkpoint
 from seattn.training.runfiles import Run, RunState
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import PROJECT_ROOT
 
 
 def seattn(*args, check=True, timeout=180, cwd=None):
@@ -261,11 +260,9 @@ def test_sweep_trains_every_ratio_and_seed(image_folder, tmp_path):
         Run(tmp_path / "sweeps" / "sweep-r8-seed0-e1-sgd-cosine-crop-flip").state() == "completed"
     )
 
-    from seattn import compare
-
     groups = grouping.group_models(sources.read_runs(tmp_path / "sweeps"))
     assert len(groups) == 2 and groups[0].ratios == [None, 8] and groups[1].ratios == [8]
-    assert "SGD + cosine" in groups[1].label
+    assert groups[1].recipe.optimizer == "sgd-cosine"
     table = tables.variants_table(groups[0])
     assert table["seeds"].tolist() == [2, 2] and table["best val accuracy std"].notna().all()
 

@@ -70,7 +70,7 @@ def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_
     config = TrainSpec(
         data=str(image_folder), reduction_ratio=8, epochs=1, batch_size=16, val_fraction=0.25
     )
-    train(config, tmp_path / "run", threads=1, data_dir=tmp_path)
+    train(config, tmp_path / "run", data_dir=tmp_path)
     exported = export_run(tmp_path / "run", tmp_path / "zoo", hardware="test machine")
     assert exported.name == "se-r8.pt"
     original, _ = load_model(tmp_path / "run" / "checkpoint.pt")
@@ -84,7 +84,7 @@ def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_
 
 
 def _tiny_run(image_folder, tmp_path, name: str, ratio: int, seed: int):
-    train(tiny_spec(image_folder, ratio, seed), tmp_path / name, threads=1, data_dir=tmp_path)
+    train(tiny_spec(image_folder, ratio, seed), tmp_path / name, data_dir=tmp_path)
     return tmp_path / name
 
 
@@ -157,7 +157,6 @@ def test_a_run_stopped_before_its_planned_end_ships_with_the_epochs_it_trained(
     status = train(
         config,
         stopped,
-        threads=1,
         data_dir=tmp_path,
         stop_event=stop,
         progress=lambda fields: stop.set() if fields.get("phase") == "epoch done" else None,
