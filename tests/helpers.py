@@ -92,3 +92,15 @@ def write_trainer_status(run: Run, status: dict) -> None:
 def write_queue_job(run: Run, job: dict) -> None:
     """Write job.json as the queue would have left it, "updated" now unless given."""
     write_json_atomic(run.path / JOB_FILE, {"updated": time.time(), **job})
+
+
+def chart_keys(app) -> list[str]:
+    """The keys of the plotly charts an AppTest run drew, in page order."""
+    return [chart.key for chart in app.get("plotly_chart")]
+
+
+def button(app, label: str):
+    """The one button (or form submit button) with this label in an AppTest run."""
+    matches = [b for b in app.button if b.label == label]
+    assert len(matches) == 1, f"{len(matches)} buttons labelled {label!r}"
+    return matches[0]

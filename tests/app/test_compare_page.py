@@ -1,6 +1,6 @@
 """The Compare page through Streamlit's AppTest, on small runs made by the real trainer.
 
-The runs and the zoo come from tests.test_compare.comparison_store (trained once per session);
+The runs and the zoo come from tests.helpers_compare.comparison_store (trained once per session);
 SEATTN_RUNS_DIR and SEATTN_ZOO_DIR point the page at them, so no shipped model is ever read.
 """
 
@@ -17,14 +17,9 @@ from seattn.model.cnn import count_parameters, count_se_parameters
 from seattn.training import queue as jobs
 from seattn.training.runfiles import Run
 from seattn.training.sweep import sweep_run_name
-from tests.test_compare import comparison_store
+from tests.helpers import PROJECT_ROOT, button, chart_keys
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory, image_folder) -> dict[str, Path]:
-    return comparison_store(tmp_path_factory.getbasetemp(), image_folder)
+PAGE = str(PROJECT_ROOT / "pages" / "compare.py")
 
 
 @pytest.fixture
@@ -90,9 +85,16 @@ def test_runs_on_other_data_are_a_group_of_their_own(page, store):
 
 
 def test_attention_and_one_image_views_are_drawn(page):
-    charts = page.get("plotly_chart")
     # Accuracy, parameters, curves; attention statistics, CKA; one image's weights, correlation.
-    assert len(charts) == 7
+    assert chart_keys(page) == [
+        "compare_accuracy",
+        "compare_parameters",
+        "compare_curves",
+        "compare_attention",
+        "compare_cka",
+        "compare_image_weights",
+        "compare_image_correlation",
+    ]
     statistics = frame_with(page, "entropy")
     assert set(statistics["variant"]) == {"r=4", "r=8"}
     predictions = frame_with(page, "prediction")
@@ -115,7 +117,7 @@ def test_a_sweep_is_queued_through_the_job_queue(page, monkeypatch, image_folder
     page.multiselect(key="compare_ratios").set_value([None, 16])
     page.text_input(key="compare_seeds").set_value("0-1")
     page.number_input(key="compare_epochs").set_value(2)
-    page.button[0].click().run()
+    button(page, "Start the sweep").click().run()
     assert not page.exception, page.exception
     assert sorted(started) == sorted(
         (sweep_run_name(ratio, seed, 2), ratio, seed, 2, str(image_folder.resolve()))
@@ -128,7 +130,7 @@ def test_a_sweep_is_queued_through_the_job_queue(page, monkeypatch, image_folder
 def test_bad_seeds_are_refused_with_a_reason(page, monkeypatch):
     monkeypatch.setattr(jobs, "start", lambda *a, **k: pytest.fail("nothing may start"))
     page.text_input(key="compare_seeds").set_value("one")
-    page.button[0].click().run()
+    button(page, "Start the sweep").click().run()
     assert [e.value for e in page.error] == [
         "seeds must be whole numbers like 0, 1, 2 or 0-2; got 'one'"
     ]

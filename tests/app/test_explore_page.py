@@ -22,8 +22,9 @@ from seattn.model.checkpoints import load_model, save_checkpoint
 from seattn.model.cnn import SECNN
 from seattn.training.engine import train
 from seattn.training.spec import TrainSpec
+from tests.helpers import PROJECT_ROOT, button, chart_keys
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
+APP = str(PROJECT_ROOT / "dashboard.py")
 EXPLORE = "pages/explore.py"
 MODEL_KEY = "seattn_model_key"
 
@@ -34,7 +35,7 @@ def trained_checkpoint(image_folder: Path, tmp_path_factory: pytest.TempPathFact
     config = TrainSpec(
         data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
     )
-    train(config, root / "run", threads=1, data_dir=root / "data")
+    train(config, root / "run", data_dir=root / "data")
     return root / "run" / "checkpoint.pt"
 
 
@@ -73,9 +74,15 @@ def encode(image: Image.Image, file_format: str, **options: object) -> bytes:
     return buffer.getvalue()
 
 
-def charts(block: object) -> list[dict]:
-    """The plotly specs drawn inside an AppTest block, in order."""
-    return [json.loads(chart.proto.spec) for chart in block.get("plotly_chart")]
+def chart(app: AppTest, key: str) -> dict:
+    """The plotly spec of the chart drawn with ``key``."""
+    (found,) = [c for c in app.get("plotly_chart") if c.key == key]
+    return json.loads(found.proto.spec)
+
+
+def says(elements: object, words: str) -> bool:
+    """Whether one of these message elements (info, warning, caption...) contains ``words``."""
+    return any(words in str(element.value) for element in elements)
 
 
 def expected_prediction(checkpoint: Path, image: Image.Image) -> str:
@@ -92,12 +99,11 @@ def test_without_any_model_the_page_says_what_to_do(
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     assert not app.exception
-    assert "No model yet" in app.sidebar.info[0].value
+    assert says(app.sidebar.info, "No model yet")
     app.switch_page(EXPLORE)
     app.run()
     assert not app.exception
-    warning = app.warning[0].value
-    assert "upload a checkpoint" in warning and "train one" in warning
+    assert says(app.warning, "upload a checkpoint") and says(app.warning, "train one")
     assert not app.get("plotly_chart")
 
 
@@ -107,7 +113,7 @@ def test_uploads_show_the_prediction_and_the_charts_of_every_block(
     real = Image.open(image_folder / "stripes" / "0000.png").convert("RGB")
     photo = Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 200, 3), np.uint8))
     app = explore_app()
-    assert f"{st.get_option('server.maxUploadSize')} MB" in app.caption[0].value
+    assert says(app.caption, f"{st.get_option('server.maxUploadSize')} MB")
     app.file_uploader(key="explore_uploads").set_value(
         [
             ("stripes.png", encode(real, "PNG"), "image/png"),
@@ -117,25 +123,32 @@ def test_uploads_show_the_prediction_and_the_charts_of_every_block(
     assert not app.exception and not app.error
 
     predicted = expected_prediction(zoo_folder / "se-r16.pt", real)
-    assert app.subheader[1].value.startswith(f"stripes.png: the network says **{predicted}**")
-    assert len(app.tabs) == 3
-    for tab in app.tabs:
-        specs = charts(tab)
-        # Weight bars, the before/after grid, and (two images) the images x channels matrix.
-        assert len(specs) == 3
-        assert [t["type"] for t in specs[1]["data"]] == ["heatmap", "heatmap"]
-        assert len(specs[2]["data"][0]["y"]) == 2
-    assert len(app.get("plotly_chart")) == 1 + 3 * 3  # and the prediction
-    assert len(app.get("download_button")) == 2
+    headline = f"stripes.png: the network says **{predicted}**"
+    assert any(h.value.startswith(headline) for h in app.subheader)
+    assert [tab.label.split(" · ")[0] for tab in app.tabs] == ["Block 1", "Block 2", "Block 3"]
+    blocks = ("block1", "block2", "block3")
+    # Per block: weight bars, the before/after grid, and (two images) the images x channels
+    # matrix; and the prediction above them.
+    assert chart_keys(app) == ["explore_prediction"] + [
+        f"explore_{chart}_{block}" for block in blocks for chart in ("bars", "maps", "matrix")
+    ]
+    for block in blocks:
+        maps = chart(app, f"explore_maps_{block}")
+        assert [t["type"] for t in maps["data"]] == ["heatmap", "heatmap"]
+        assert len(chart(app, f"explore_matrix_{block}")["data"][0]["y"]) == 2
+    assert [b.label for b in app.get("download_button")] == [
+        "Channel weights (CSV)",
+        "Predictions (JSON)",
+    ]
 
     # Display options: all channels, with what SE removed, and a zoom into one channel.
     app.session_state["explore_channels"] = "all"
     app.toggle(key="explore_difference").set_value(True).run()
-    grid = charts(app.tabs[0])[1]
+    grid = chart(app, "explore_maps_block1")
     assert [a["text"] for a in grid["layout"]["annotations"]][2].startswith("<b>Removed")
     app.selectbox(key="explore_zoom_block1").set_value(5).run()
     assert not app.exception
-    assert len(charts(app.tabs[0])) == 4
+    assert "explore_zoom_chart_block1" in chart_keys(app)
 
 
 def test_each_bad_file_gets_one_error_and_the_good_ones_are_still_shown(zoo_folder: Path) -> None:
@@ -163,7 +176,7 @@ def test_each_bad_file_gets_one_error_and_the_good_ones_are_still_shown(zoo_fold
     names = app.selectbox(key="explore_image").options
     assert names == ["good.png", "moving.gif"]
     app.selectbox(key="explore_image").set_value(1).run()
-    assert "first of 3 frames" in app.info[0].value
+    assert says(app.info, "first of 3 frames")
 
 
 def test_dataset_examples_one_per_class_and_another_one(
@@ -171,14 +184,14 @@ def test_dataset_examples_one_per_class_and_another_one(
 ) -> None:
     app = explore_app()
     app.toggle(key="explore_examples").set_value(True).run()
-    assert "SEATTN_DATA is not set" in app.info[0].value
+    assert says(app.info, "SEATTN_DATA is not set")
 
     monkeypatch.setenv("SEATTN_DATA", str(image_folder))
     app.run()
     assert not app.exception and not app.error
     picked = app.selectbox(key="explore_image").options
     assert [name.split(" · ")[0] for name in picked] == ["circle", "square", "stripes"]
-    prediction = charts(app.main)[0]
+    prediction = chart(app, "explore_prediction")
     assert any(label.endswith("✓") for label in prediction["data"][0]["y"])  # the true class
     app.button(key="explore_another").click().run()
     assert app.selectbox(key="explore_image").options != picked
@@ -193,8 +206,8 @@ def test_a_model_without_se_still_predicts_and_says_why_nothing_else(zoo_folder:
     image = encode(Image.new("RGB", (32, 32), "navy"), "PNG")
     app.file_uploader(key="explore_uploads").set_value(("navy.png", image, "image/png")).run()
     assert not app.exception
-    assert "has no SE blocks" in app.info[0].value
-    assert len(app.get("plotly_chart")) == 1 and not app.tabs
+    assert says(app.info, "has no SE blocks")
+    assert chart_keys(app) == ["explore_prediction"] and not app.tabs
 
 
 def test_home_try_it_opens_explore_with_examples(
@@ -204,10 +217,10 @@ def test_home_try_it_opens_explore_with_examples(
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     assert not app.exception
-    assert len(app.get("plotly_chart")) == 1  # the squeeze-excitation-scale illustration
-    app.button[0].click().run()
+    assert chart_keys(app) == ["home_schematic"]  # the squeeze-excitation-scale illustration
+    button(app, "Try it").click().run()
     assert not app.exception
-    assert app.title[0].value == "Explore"
+    assert [title.value for title in app.title] == ["Explore"]
     assert app.toggle(key="explore_examples").value is True
     assert len(app.selectbox(key="explore_image").options) == 3
 
@@ -223,7 +236,8 @@ def test_checkpoint_upload_in_the_sidebar_is_vetted_then_selected(
     uploader = app.file_uploader(key="seattn_checkpoint_upload")
     uploader.set_value(("junk.pt", b"not a checkpoint at all", "application/octet-stream")).run()
     assert not app.exception
-    assert app.sidebar.error[0].value.startswith("Not used: junk.pt")
+    assert [e.value.split(":")[0] for e in app.sidebar.error] == ["Not used"]
+    assert says(app.sidebar.error, "Not used: junk.pt")
 
     data = trained_checkpoint.read_bytes()
     uploader = app.file_uploader(key="seattn_checkpoint_upload")

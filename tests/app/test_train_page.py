@@ -13,14 +13,18 @@ from pathlib import Path
 import streamlit
 from streamlit.testing.v1 import AppTest
 
-from seattn.training import queue as jobs
 from seattn.training.engine import train
 from seattn.training.runfiles import Run, RunState, list_runs
 from seattn.training.spec import TrainSpec
-from tests.helpers import launched_by
+from tests.helpers import (
+    PROJECT_ROOT,
+    button,
+    launched_by,
+    write_queue_job,
+    write_trainer_status,
+)
 
-PROJECT = Path(__file__).resolve().parent.parent
-PAGE = str(PROJECT / "pages" / "train.py")
+PAGE = str(PROJECT_ROOT / "pages" / "train.py")
 WAIT_SECONDS = 90.0
 
 
@@ -29,12 +33,6 @@ def open_page() -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def button(at: AppTest, label: str):
-    matches = [b for b in at.button if b.label == label]
-    assert matches, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
-    return matches[0]
 
 
 def texts(at: AppTest) -> str:
@@ -95,9 +93,10 @@ def start_through_page(at: AppTest, folder: Path, **form) -> None:
 
 def test_empty_page_invites_a_first_run(root):
     at = open_page()
-    assert at.title[0].value == "Train"
+    assert [title.value for title in at.title] == ["Train"]
     assert "No runs yet" in texts(at)
-    assert at.expander[0].proto.expanded
+    (form,) = [e for e in at.expander if e.label == "Start a training run"]
+    assert form.proto.expanded
 
 
 def test_a_tiny_job_shows_progress_completes_and_shows_its_curves(root, image_folder):
@@ -116,7 +115,7 @@ def test_a_tiny_job_shows_progress_completes_and_shows_its_curves(root, image_fo
     assert '"name":"validation"' in charts["train_curves"]
     assert '"type":"heatmap"' in charts["train_channels"]
     assert '"type":"heatmap"' in charts["train_hists"]
-    table = at.dataframe[0].value
+    (table,) = [d.value for d in at.dataframe if "recipe" in d.value.columns]
     assert table["state"].tolist() == [RunState.COMPLETED] and table["epochs"].tolist() == ["3/3"]
     assert table["recipe"].tolist() == ["SGD + cosine, crop-flip augmentation"]
     (run,) = list_runs(root)
@@ -163,13 +162,13 @@ def dead_pid() -> int:
 def test_an_interrupted_run_shows_as_interrupted_and_resumes(root, image_folder, tmp_path):
     run_dir = root / "killed"
     config = TrainSpec(data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16)
-    train(config, run_dir, threads=1, data_dir=tmp_path / "data")
+    train(config, run_dir, data_dir=tmp_path / "data")
     run = Run(run_dir)
     status = run.read_status()
     status.update(
         state=RunState.RUNNING, pid=dead_pid(), heartbeat=time.time() - 3600, phase="training"
     )
-    run.write_status(status)
+    write_trainer_status(run, status)
 
     at = open_page()
     assert shown_state(at) == RunState.INTERRUPTED
@@ -188,7 +187,10 @@ def test_an_interrupted_run_shows_as_interrupted_and_resumes(root, image_folder,
 def fake_run(root: Path, name: str, status: dict, log: str = "") -> Run:
     run = Run(root / name)
     run.write_config({"data": "cifar10", "reduction_ratio": 8, "epochs": 5, "batch_size": 128})
-    run.write_status({"created": time.time(), "epochs": 5, **status})
+    if status.get("state") == RunState.QUEUED:  # the queue's word, in the queue's file
+        write_queue_job(run, {"created": time.time(), **status})
+    else:
+        write_trainer_status(run, {"created": time.time(), "epochs": 5, **status})
     if log:
         run.log_path.write_text(log)
     return run
@@ -200,12 +202,12 @@ def test_a_failed_run_shows_its_error_and_the_end_of_its_log(root):
     at = open_page()
     assert shown_state(at) == RunState.FAILED
     assert any("Training failed: DataError: no images" in e.value for e in at.error)
-    tail = at.code[0].value
-    assert "the folder has no images" in tail and "line 39" in tail and "line 5\n" not in tail
+    tails = [c.value for c in at.code if "the folder has no images" in c.value]
+    assert tails and all("line 39" in tail and "line 5\n" not in tail for tail in tails)
 
 
 def test_queued_runs_wait_their_turn_and_can_be_cancelled(root, monkeypatch):
-    monkeypatch.setenv(jobs.MAX_JOBS_ENV, "1")
+    monkeypatch.setenv("SEATTN_MAX_JOBS", "1")
     sleeper = subprocess.Popen(["sleep", "60"])  # stands in for a trainer holding the one slot
     try:
         fake_run(
@@ -232,7 +234,7 @@ def test_queued_runs_wait_their_turn_and_can_be_cancelled(root, monkeypatch):
         )
         assert [b.label for b in at.button if b.label == "Resume"] == ["Resume"]
     finally:
-        Run(root / "busy").write_status({"state": RunState.STOPPED})
+        write_trainer_status(Run(root / "busy"), {"state": RunState.STOPPED})
         sleeper.kill()
         sleeper.wait()
 
@@ -268,19 +270,20 @@ def test_polling_runs_only_while_a_job_is_active(root, monkeypatch):
     assert intervals[-1] is None
     sleeper = subprocess.Popen(["sleep", "60"])
     try:
-        run.write_status(
+        write_trainer_status(
+            run,
             {
                 "state": RunState.RUNNING,
                 "pid": sleeper.pid,
                 "host": os.uname()[1],
                 "heartbeat": time.time(),
                 "epochs": 5,
-            }
+            },
         )
         open_page()
         assert 1 <= intervals[-1] <= 2
     finally:
-        run.write_status({"state": RunState.STOPPED})
+        write_trainer_status(run, {"state": RunState.STOPPED})
         sleeper.kill()
         sleeper.wait()
 
@@ -331,12 +334,12 @@ def test_two_sessions_pressing_start_at_once_get_one_run(root, image_folder, mon
 
 def test_open_in_explore_hands_the_checkpoint_to_the_explore_page(root, image_folder, tmp_path):
     config = TrainSpec(data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16)
-    train(config, root / "trained", threads=1, data_dir=tmp_path / "data")
-    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=60)
+    train(config, root / "trained", data_dir=tmp_path / "data")
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=60)
     at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
     button(at, "Open in Explore").click()
     at.run()
     assert not [b for b in at.button if b.label == "Open in Explore"]  # we left the Train page
     assert at.session_state["seattn_model_key"] == "run:trained"  # the picker shows this run
-    assert at.title[0].value == "Explore"
+    assert [title.value for title in at.title] == ["Explore"]

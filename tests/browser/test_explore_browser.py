@@ -34,7 +34,7 @@ def zoo(image_folder: Path, tmp_path: Path) -> Path:
     config = TrainSpec(
         data=str(image_folder), reduction_ratio=4, epochs=1, batch_size=16, val_fraction=0.25
     )
-    train(config, tmp_path / "run", threads=1, data_dir=tmp_path / "data")
+    train(config, tmp_path / "run", data_dir=tmp_path / "data")
     folder.mkdir()
     (tmp_path / "run" / "checkpoint.pt").rename(folder / "se-r16.pt")
     return folder
