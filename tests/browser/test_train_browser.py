@@ -14,6 +14,7 @@ import pytest
 
 from seattn.settings import runs_root
 from seattn.training import queue as jobs
+from seattn.training.spec import TrainSpec
 
 pytestmark = pytest.mark.browser
 
