@@ -216,7 +216,8 @@ def _queued(root: Path) -> list[Run]:
     return [run for run, _ in queued]
 
 
-def _child_env() -> dict[str, str]:
+def job_environment() -> dict[str, str]:
+    """The environment a job's launcher (and so its trainer) runs in."""
     env = dict(os.environ)
     # Busy-waiting OpenMP threads steal the cores the page and other jobs need.
     env["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -242,7 +243,7 @@ def _launch(run: Run) -> None:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                env=_child_env(),
+                env=job_environment(),
                 start_new_session=True,
             )
     except OSError as error:

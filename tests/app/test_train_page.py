@@ -5,6 +5,7 @@ and only launchers recorded in it are ever killed.
 """
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -129,7 +130,8 @@ def test_stop_and_resume_through_the_page(root, image_folder):
     start_through_page(at, image_folder, epochs=300)
     poll(
         at,
-        lambda at: "Epochs done: 1 / 300" in texts(at) or "Epochs done: 2 / 300" in texts(at),
+        # Epochs of this tiny set take a fraction of a second: any finished epoch will do.
+        lambda at: re.search(r"Epochs done: [1-9]\d* / 300", texts(at)) is not None,
         what="the first epoch",
     )
     button(at, "Stop").click()

@@ -136,4 +136,4 @@ def test_payload_bytes_counts_json() -> None:
 def test_assert_valid_catches_what_the_builders_skip_checking() -> None:
     # The builders assemble figures without plotly's validation (for speed); this is the check.
     with pytest.raises(ValueError, match="colour"):
-        assert_valid(figures._figure([{"type": "bar", "colour": "red"}], {}))
+        assert_valid(go.Figure(data=[{"type": "bar", "colour": "red"}], _validate=False))

@@ -88,7 +88,7 @@ def test_a_spec_travels_through_job_json_and_the_cli_unchanged(tmp_path):
 def test_child_environment_finds_the_package_and_waits_passively(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", "/elsewhere")
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
-    env = jobs._child_env()
+    env = jobs.job_environment()
     assert env["PYTHONPATH"].split(os.pathsep) == [str(jobs.PROJECT_ROOT), "/elsewhere"]
     assert (jobs.PROJECT_ROOT / "seattn" / "__main__.py").exists()
     assert env["OMP_WAIT_POLICY"] == "PASSIVE"
