@@ -43,7 +43,7 @@ from seattn.model.cnn import SECNN
 from seattn.model.probe import probe
 from seattn.model.ratios import BLOCK_CHANNELS
 from seattn.training import overview, queue
-from seattn.training.engine import HISTOGRAM_BINS
+from seattn.training.evaluation import HISTOGRAM_BINS
 from seattn.training.launcher import JOB_NICENESS
 from seattn.training.runfiles import Phase, Run, RunState, StatusWriter
 from seattn.training.spec import TrainSpec

@@ -99,7 +99,7 @@ def command_eval(args: argparse.Namespace) -> int:
     import torch
 
     from seattn.data.datasets import load_eval_set
-    from seattn.training.engine import evaluate
+    from seattn.training.evaluation import evaluate
 
     if args.threads:
         torch.set_num_threads(args.threads)

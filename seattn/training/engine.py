@@ -1,10 +1,7 @@
 """The training engine: the spec's recipe, fast on a CPU, resumable, observable from its files.
 
 Recipe: CrossEntropyLoss, a named optimiser recipe and a named augmentation recipe
-(seattn.training.recipes). ``adam-plateau`` is Adam(lr) with ReduceLROnPlateau(min, patience 3,
-factor 0.5) stepped on the validation loss once per epoch; ``sgd-cosine`` is SGD with Nesterov
-momentum and weight decay, its rate set at the start of each epoch on a cosine from lr to zero
-over the run's epochs (:func:`cosine_rate`).
+(seattn.training.recipes; seattn.training.builders builds each).
 
 Speed comes from where the time went in the per-image pipeline, not from changing the recipe:
 images are decoded once into a uint8 tensor (seattn.data.datasets), augmented a whole batch at a
@@ -24,9 +21,7 @@ files derived from it). The engine writes the trainer's files of the run folder 
 
 from __future__ import annotations
 
-import math
 import os
-import platform
 import socket
 import threading
 import time
@@ -37,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torchvision
 from torch import nn
 
 from seattn.data import datasets
@@ -45,203 +39,37 @@ from seattn.data.augment import AugmentParameters, BatchAugment, augment_disable
 from seattn.data.images import normalize, normalize_uint8
 from seattn.model import checkpoints
 from seattn.model.cnn import SECNN, count_parameters
-from seattn.model.probe import probe
 from seattn.model.ratios import ratio_label, se_hidden_widths
+from seattn.training.builders import (
+    batch_augment,
+    build_optimizer,
+    build_plateau,
+    cosine_rate,
+    epoch_seed,
+)
+from seattn.training.evaluation import evaluate, excitation_snapshot
+from seattn.training.hardware import (
+    device_name,
+    native_bf16,
+    resolve_device,
+    software_versions,
+)
 from seattn.training.recipes import (
-    PLATEAU_FACTOR,
-    PLATEAU_PATIENCE,
-    SGD_MOMENTUM,
-    SGD_WEIGHT_DECAY,
-    Augmentation,
     Optimizer,
-    parse_augmentation,
 )
 from seattn.training.runfiles import Phase, Run, RunState, StatusWriter
 from seattn.training.spec import TrainSpec, resume_conflict
 
 PROBE_IMAGES = 256
-HISTOGRAM_BINS = 20  # of the excitation snapshot's weights, over 0..1
 # On a GPU, progress is reported at most this often: reading the running loss waits for the
 # device. On the CPU that read is free, and every batch is reported.
 REPORT_SECONDS = 0.2
-EVAL_BATCH_SIZE = 500
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 
 
 class StopRequested(Exception):
     """Raised inside the loop when a stop was asked for; the last complete epoch is kept."""
-
-
-# -- where it runs ----------------------------------------------------------------------------
-
-
-def resolve_device(name: str) -> torch.device:
-    """The device to train on: for "auto" the CUDA GPU when there is one, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ValueError(f"unknown device {name!r}; use 'auto', 'cpu' or 'cuda'") from None
-    if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"device {name!r} is not supported; use 'auto', 'cpu' or 'cuda'")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but this machine has no usable CUDA GPU")
-    return device
-
-
-def cpu_has_native_bf16() -> bool:
-    """True on CPUs with AVX512-BF16 or AMX, where bfloat16 convolutions beat float32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
-
-
-def native_bf16(device: torch.device) -> bool:
-    """Whether bfloat16 autocast is the fast choice on ``device``."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return cpu_has_native_bf16()
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return f"the CPU ({_cpu_name()})"
-
-
-def software_versions(device: torch.device | None = None) -> dict[str, str]:
-    versions = {
-        "python": platform.python_version(),
-        "torch": str(torch.__version__),
-        "torchvision": str(torchvision.__version__),
-        "platform": platform.platform(),
-        "processor": _cpu_name(),
-        "cpu_count": str(os.cpu_count()),
-    }
-    if device is not None and device.type == "cuda":
-        versions["gpu"] = torch.cuda.get_device_name(device)
-        versions["cuda"] = str(torch.version.cuda)
-    return versions
-
-
-# -- evaluation -------------------------------------------------------------------------------
-
-
-def evaluate(
-    model: SECNN,
-    image_set: datasets.ImageSet,
-    *,
-    batch_size: int = EVAL_BATCH_SIZE,
-    bf16: bool = False,
-    channels_last: bool = False,
-) -> dict[str, Any]:
-    """Loss, accuracy and per-class accuracy of ``model`` over every image of ``image_set``.
-
-    Training validates with its own ``bf16`` and ``channels_last`` settings (about twice as fast);
-    ``python -m seattn eval`` keeps float32, so its figures may differ from the run's last
-    validation in the last digit.
-    """
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    n_classes = len(image_set.classes)
-    # Sums stay on the device until the end: one synchronisation per evaluation, not per batch.
-    total_loss = torch.zeros((), device=device)
-    per_class_correct = torch.zeros(n_classes, dtype=torch.int64, device=device)
-    per_class_total = torch.bincount(image_set.labels, minlength=n_classes)
-    try:
-        with torch.inference_mode():
-            for start in range(0, len(image_set), batch_size):
-                images = image_set.images[start : start + batch_size].to(device)
-                labels = image_set.labels[start : start + batch_size].to(device)
-                images = normalize_uint8(images).contiguous(memory_format=memory_format)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    logits = model(images).float()
-                total_loss += nn.functional.cross_entropy(logits, labels, reduction="sum")
-                hits = logits.argmax(dim=1) == labels
-                per_class_correct += torch.bincount(labels[hits], minlength=n_classes)
-    finally:
-        model.train(was_training)
-    n = len(image_set)
-    per_class_correct = per_class_correct.cpu()
-    return {
-        "loss": float(total_loss) / n,
-        "accuracy": int(per_class_correct.sum()) / n,
-        "n": n,
-        "per_class": {
-            name: (int(c) / int(t) if int(t) else None)
-            for name, c, t in zip(
-                image_set.classes, per_class_correct, per_class_total, strict=True
-            )
-        },
-    }
-
-
-# -- the recipe's parts -------------------------------------------------------------------------
-
-
-def batch_augment(name: str | bool) -> BatchAugment | None:
-    """The ``BatchAugment`` of a named augmentation recipe; None for no augmentation."""
-    name = parse_augmentation(name)
-    if name == Augmentation.NONE:
-        return None
-    if name == Augmentation.CROP_FLIP:
-        return BatchAugment(brightness=0, contrast=0, saturation=0, hue=0, rotation_degrees=0)
-    return BatchAugment()
-
-
-def cosine_rate(lr: float, epoch: int, epochs: int) -> float:
-    """The rate of epoch ``epoch`` (1-based) of ``epochs`` on ``sgd-cosine``.
-
-    A function of the epoch alone, so a resumed run takes exactly the steps of one that never
-    stopped. A run given more epochs continues on the cosine of its new total, so the rate rises
-    again before it falls to zero at the new end.
-    """
-    return lr * (1 + math.cos(math.pi * (epoch - 1) / epochs)) / 2
-
-
-def _optimizer(model: nn.Module, spec: TrainSpec) -> torch.optim.Optimizer:
-    # The fused kernels: the same update as the default per-parameter loop, several times faster
-    # on CPU for this model; state dicts of either kind load into them, so older runs resume.
-    if spec.optimizer == Optimizer.SGD_COSINE:
-        return torch.optim.SGD(
-            model.parameters(),
-            lr=spec.lr,
-            momentum=SGD_MOMENTUM,
-            nesterov=True,
-            weight_decay=SGD_WEIGHT_DECAY,
-            fused=True,
-        )
-    return torch.optim.Adam(model.parameters(), lr=spec.lr, fused=True)
-
-
-def _plateau(
-    optimizer: torch.optim.Optimizer, spec: TrainSpec
-) -> torch.optim.lr_scheduler.ReduceLROnPlateau | None:
-    if spec.optimizer != Optimizer.ADAM_PLATEAU:
-        return None
-    return torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", patience=PLATEAU_PATIENCE, factor=PLATEAU_FACTOR
-    )
-
-
-def _epoch_seed(seed: int, epoch: int) -> int:
-    return seed * 1_000_003 + epoch
 
 
 # -- one run, step by step ----------------------------------------------------------------------
@@ -335,8 +163,8 @@ def prepare(
     memory_format = torch.channels_last if spec.channels_last else torch.contiguous_format
     # On the device before the optimizer exists: its state lives where the parameters do.
     model = model.to(device=device, memory_format=memory_format)
-    optimizer = _optimizer(model, spec)
-    plateau = _plateau(optimizer, spec)
+    optimizer = build_optimizer(model, spec)
+    plateau = build_plateau(optimizer, spec)
     session = Session(
         spec=spec,
         run=run,
@@ -369,7 +197,7 @@ def prepare(
     run.write_config(run_config)
     run.write_metrics(session.history)
     run.write_excitation(session.excitation)
-    run.log(f"training on {_device_name(device)}, bf16 autocast {'on' if spec.bf16 else 'off'}")
+    run.log(f"training on {device_name(device)}, bf16 autocast {'on' if spec.bf16 else 'off'}")
     return session
 
 
@@ -396,8 +224,8 @@ def train_epoch(
     """One pass over the training images; raises StopRequested when a stop was asked for."""
     spec, model, device = session.spec, session.model, session.device
     started = time.perf_counter()
-    generator = torch.Generator().manual_seed(_epoch_seed(spec.seed, epoch))
-    torch.manual_seed(_epoch_seed(spec.seed, epoch))  # dropout draws from the global stream
+    generator = torch.Generator().manual_seed(epoch_seed(spec.seed, epoch))
+    torch.manual_seed(epoch_seed(spec.seed, epoch))  # dropout draws from the global stream
     n_train = len(session.splits.train)
     order = torch.randperm(n_train, generator=generator).to(device)
     if spec.optimizer == Optimizer.SGD_COSINE:
@@ -445,31 +273,6 @@ def train_epoch(
         "train_accuracy": int(correct) / seen,
         "lr": session.optimizer.param_groups[0]["lr"],
     }
-
-
-def excitation_snapshot(model: SECNN, batch: torch.Tensor) -> dict[str, dict]:
-    """Per SE block, over a probe batch: channel means, the histogram of weights, mean and std.
-
-    The trainer stores one snapshot per epoch, which is how a user sees attention change as the
-    network learns.
-    """
-    was_training = model.training
-    model.eval()
-    try:
-        result = probe(model, batch)
-    finally:
-        model.train(was_training)
-    snapshot = {}
-    for record in result.blocks:
-        weights = record.weights.float()
-        histogram = torch.histc(weights, bins=HISTOGRAM_BINS, min=0.0, max=1.0)
-        snapshot[record.name] = {
-            "channel_means": [round(v, 6) for v in weights.mean(dim=0).tolist()],
-            "histogram": [int(v) for v in histogram.tolist()],
-            "mean": float(weights.mean()),
-            "std": float(weights.std(unbiased=False)),
-        }
-    return snapshot
 
 
 def validate(session: Session) -> tuple[dict[str, Any], dict[str, dict]]:

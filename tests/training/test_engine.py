@@ -8,7 +8,9 @@ import torch
 
 from seattn.model import checkpoints
 from seattn.model.checkpoints import read_checkpoint
-from seattn.training.engine import evaluate, resolve_device, train
+from seattn.training.engine import train
+from seattn.training.evaluation import evaluate
+from seattn.training.hardware import resolve_device
 from seattn.training.runfiles import Run, RunState
 from seattn.training.spec import TrainSpec
 from tests.helpers import tiny_spec

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from seattn.data.augment import crop_and_flip
-from seattn.training.engine import batch_augment
+from seattn.training.builders import batch_augment
 from seattn.training.recipes import (
     Augmentation,
     Optimizer,

@@ -9,7 +9,8 @@ from seattn.model.checkpoints import load_model, read_checkpoint, save_checkpoin
 from seattn.model.cnn import count_parameters
 from seattn.model.ratios import parse_ratio
 from seattn.settings import PACKAGE_ZOO_DIR
-from seattn.training.engine import evaluate, train
+from seattn.training.engine import train
+from seattn.training.evaluation import evaluate
 from seattn.training.runfiles import Run
 from seattn.training.spec import TrainSpec
 from seattn.zoo import DEFAULT_MODEL, bundled_models, default_model_path, metadata
