@@ -17,15 +17,15 @@ from seattn.training.recipes import DEFAULT_LEARNING_RATES, Augmentation, Optimi
 from seattn.training.spec import TrainSpec
 
 DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainSpec)}
+# The command line's own words for the named recipes (the dashboard words them in pages/ui/text).
 AUGMENTATION_HELP = {
-    Augmentation.COURSE: "the course's: crop (padding 4), flip, colour jitter, rotation (15°)",
-    Augmentation.CROP_FLIP: "crop (padding 4) and flip only, the usual CIFAR-10 recipe",
-    Augmentation.NONE: "every epoch sees the images as they are",
+    Augmentation.COURSE: "RandomCrop(32, 4) + flip + ColorJitter + RandomRotation(15) (course)",
+    Augmentation.CROP_FLIP: "RandomCrop(32, 4) + flip",
+    Augmentation.NONE: "the images unchanged",
 }
 OPTIMIZER_HELP = {
-    Optimizer.ADAM_PLATEAU: "the course's: Adam, the rate halved when the validation loss stalls",
-    Optimizer.SGD_COSINE: "SGD (Nesterov momentum 0.9, weight decay 5e-4), the rate on a cosine "
-    "to zero",
+    Optimizer.ADAM_PLATEAU: "Adam + ReduceLROnPlateau on the validation loss, as the course",
+    Optimizer.SGD_COSINE: "SGD (Nesterov, momentum 0.9, weight decay 5e-4) + cosine to zero",
 }
 # TrainSpec fields the command line can set as recipe options.
 RECIPE_OPTIONS = (
