@@ -349,6 +349,42 @@ def _epoch_line(row: dict[str, Any], epochs: int) -> str:
     )
 
 
+def _refuse_early(spec: TrainSpec, run: Run, *, resume: bool) -> None:
+    """Refuse what cannot work before anything is written or loaded: the run keeps its status,
+    and the answer comes at once, not after minutes of decoding (prepare() checks the
+    checkpoint's config too)."""
+    if not resume and (run.checkpoint_path.exists() or run.read_config()):
+        raise ValueError(
+            f"{run.path} already holds a run; add --resume to continue it or choose another "
+            "--run-dir"
+        )
+    if resume and (saved := run.read_config()):
+        conflict = resume_conflict(saved, spec)
+        if conflict:
+            raise ValueError(f"{run.path / 'config.json'}: {conflict}")
+    resolve_device(spec.device)
+
+
+def _one_epoch(
+    session: Session,
+    epoch: int,
+    *,
+    should_stop: Callable[[], bool],
+    report: Callable[..., None],
+) -> dict[str, Any]:
+    """Train, validate and persist one epoch; its metrics row."""
+    started = time.perf_counter()
+    trained = train_epoch(session, epoch, should_stop=should_stop, report=report)
+    batches = session.batches
+    report(phase=Phase.VALIDATING, epoch=epoch, batch=batches, batches=batches)
+    val, snapshot = validate(session)
+    seconds = time.perf_counter() - started
+    row = _epoch_row(epoch, trained, val, snapshot, seconds, len(session.splits.train))
+    persist(session, row, val, snapshot)
+    session.run.log(_epoch_line(row, session.spec.epochs))
+    return row
+
+
 def train(
     spec: TrainSpec,
     run_dir: Path | str,
@@ -364,18 +400,7 @@ def train(
     with state "stopped" and the last complete epoch's checkpoint intact.
     """
     run = Run(run_dir)
-    if not resume and (run.checkpoint_path.exists() or run.read_config()):
-        raise ValueError(
-            f"{run.path} already holds a run; add --resume to continue it or choose another "
-            "--run-dir"
-        )
-    if resume and (saved := run.read_config()):
-        # Refused before anything is written or loaded: the run keeps its status, and the answer
-        # comes at once, not after minutes of decoding. prepare() checks the checkpoint's config.
-        conflict = resume_conflict(saved, spec)
-        if conflict:
-            raise ValueError(f"{run.path / 'config.json'}: {conflict}")
-    resolve_device(spec.device)  # an unusable device is refused before anything is written
+    _refuse_early(spec, run, resume=resume)
     run.path.mkdir(parents=True, exist_ok=True)
     run.clear_stop_request()
     threads = spec.threads or torch.get_num_threads()
@@ -415,16 +440,7 @@ def train(
         )
         started_total = time.perf_counter()
         for epoch in range(session.start_epoch, spec.epochs + 1):
-            epoch_started = time.perf_counter()
-            trained = train_epoch(session, epoch, should_stop=should_stop, report=report)
-            report(
-                phase=Phase.VALIDATING, epoch=epoch, batch=session.batches, batches=session.batches
-            )
-            val, snapshot = validate(session)
-            seconds = time.perf_counter() - epoch_started
-            row = _epoch_row(epoch, trained, val, snapshot, seconds, len(session.splits.train))
-            persist(session, row, val, snapshot)
-            run.log(_epoch_line(row, spec.epochs))
+            row = _one_epoch(session, epoch, should_stop=should_stop, report=report)
             writer.update(epoch=epoch, phase=Phase.EPOCH_DONE, last_epoch=row)
             if progress is not None:
                 progress({"phase": Phase.EPOCH_DONE, "row": row})
