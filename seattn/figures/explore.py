@@ -8,8 +8,8 @@ Three rules keep the Explore page fast and its payload small:
 - arrays go to plotly as float32 / small integers, which plotly serialises as compact base64
   typed arrays instead of long lists of decimal numbers;
 - figures are assembled from plain dicts without plotly's per-property validation, which is most
-  of a figure's build time (about 2-3 ms of 3 ms here); tests/test_figures.py validates every
-  builder's output in full instead, so a wrong property still fails, in the tests.
+  of a figure's build time (about 2-3 ms of 3 ms here); tests/figures/test_explore.py validates
+  every builder's output in full instead, so a wrong property still fails, in the tests.
 """
 
 from __future__ import annotations

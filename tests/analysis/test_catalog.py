@@ -1,7 +1,6 @@
 """Tests for seattn.analysis.catalog: what a user can pick, and the vetting of uploaded checkpoints.
 
-The entries are structured; how the picker words them (pages.ui.text) is checked here too, on the
-same entries.
+The entries are structured; how the picker words them is tests/app/test_text.py's concern.
 """
 
 from __future__ import annotations
@@ -14,13 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from pages.ui import text
 from seattn import zoo
 from seattn.analysis import catalog
 from seattn.model.checkpoints import CheckpointError, save_checkpoint
 from seattn.model.cnn import SECNN
 from seattn.training.engine import train
-from seattn.training.runfiles import Run
+from seattn.training.recipes import Augmentation, Optimizer
+from seattn.training.runfiles import Run, RunState
 from seattn.training.spec import TrainSpec
 from tests.helpers import write_trainer_status
 
@@ -74,10 +73,13 @@ def test_bundled_entries_put_the_default_first_and_read_metadata(tmp_path: Path)
     first = entries[0]
     assert first.key == f"bundled:{zoo.DEFAULT_MODEL}"
     assert first.source == catalog.ModelSource.BUNDLED
-    assert text.model_label(first) == f"{zoo.DEFAULT_MODEL} (bundled) · val 86.1%"
-    assert text.model_details(first) == "SE r=16, 30 epochs, validation accuracy 86.1%"
-    # unreadable metadata: the weights still count
-    assert text.model_label(entries[2]) == "se-r4 (bundled)"
+    assert first.name == zoo.DEFAULT_MODEL
+    assert (first.reduction_ratio, first.ratio_known) == (16, True)
+    assert (first.epochs, first.val_accuracy, first.recipe) == (30, 0.8612, None)
+    # unreadable metadata: the weights still count, with nothing said about them
+    unread = entries[2]
+    assert unread.name == "se-r4" and unread.source == catalog.ModelSource.BUNDLED
+    assert not unread.ratio_known and unread.epochs is None and unread.val_accuracy is None
 
 
 def test_a_model_trained_with_another_recipe_says_so(tmp_path: Path) -> None:
@@ -92,13 +94,16 @@ def test_a_model_trained_with_another_recipe_says_so(tmp_path: Path) -> None:
         write_checkpoint(tmp_path / f"{name}.pt", 16)
         meta = {"reduction_ratio": 16, "epochs": 80, "recipe": recipe}
         (tmp_path / f"{name}.json").write_text(json.dumps(meta))
-    details = {e.path.stem: text.model_details(e) for e in catalog.bundled_entries(tmp_path)}
-    assert details == {
-        "course": "SE r=16, 80 epochs",
-        "light": "SE r=16, 80 epochs, crop-flip augmentation",
-        "plain": "SE r=16, 80 epochs, no augmentation",
-        "sgd": "SE r=16, 80 epochs, crop-flip augmentation, SGD + cosine",
-        "sgd-old": "SE r=16, 80 epochs, crop-flip augmentation, SGD + cosine",
+    recipes = {
+        e.path.stem: (e.recipe.optimizer, e.recipe.augment)
+        for e in catalog.bundled_entries(tmp_path)
+    }
+    assert recipes == {
+        "course": (Optimizer.ADAM_PLATEAU, Augmentation.COURSE),
+        "light": (Optimizer.ADAM_PLATEAU, Augmentation.CROP_FLIP),
+        "plain": (Optimizer.ADAM_PLATEAU, Augmentation.NONE),
+        "sgd": (Optimizer.SGD_COSINE, Augmentation.CROP_FLIP),
+        "sgd-old": (Optimizer.SGD_COSINE, Augmentation.CROP_FLIP),
     }
 
 
@@ -126,12 +131,13 @@ def test_runs_with_a_checkpoint_are_offered_and_unfinished_ones_say_so(
 
     entries = {e.key: e for e in catalog.run_entries(root)}
     assert set(entries) == {"run:done", "run:stopped"}  # no checkpoint, nothing to open
-    assert "[stopped]" in text.model_label(entries["run:stopped"])
-    assert "[" not in text.model_label(entries["run:done"])
+    assert entries["run:stopped"].state == RunState.STOPPED
+    assert entries["run:done"].state == RunState.COMPLETED
     entry = entries["run:done"]
     assert entry.source == catalog.ModelSource.RUN and entry.path == root / "done" / "checkpoint.pt"
-    assert text.model_label(entry).startswith("done (run, SE r=4) · val ")
-    assert "1 epoch," in text.model_details(entry) and "trained on" in text.model_details(entry)
+    assert entry.name == "done" and (entry.reduction_ratio, entry.ratio_known) == (4, True)
+    assert entry.val_accuracy is not None and 0 <= entry.val_accuracy <= 1
+    assert entry.epochs == 1 and entry.data_name
 
 
 def test_list_models_is_bundled_then_runs_and_default_prefers_r16(
@@ -163,7 +169,8 @@ def test_an_uploaded_checkpoint_is_vetted_kept_once_and_named(tmp_path: Path) ->
     data = checkpoint_bytes(8)
     entry = catalog.save_upload(data, "mine.pt", tmp_path)
     assert entry.source == catalog.ModelSource.UPLOAD and entry.path.parent == tmp_path
-    assert text.model_label(entry) == "mine.pt (uploaded, SE r=8)"
+    assert entry.name == "mine.pt" and (entry.reduction_ratio, entry.ratio_known) == (8, True)
+    assert entry.classes == len(CLASSES)
     again = catalog.save_upload(data, "renamed.pt", tmp_path)
     assert again.key == entry.key and again.path == entry.path
     assert [p.name for p in tmp_path.iterdir()] == [entry.path.name]
@@ -171,7 +178,8 @@ def test_an_uploaded_checkpoint_is_vetted_kept_once_and_named(tmp_path: Path) ->
 
 def test_a_run_checkpoint_can_be_uploaded(trained_run: Path, tmp_path: Path) -> None:
     data = (trained_run / "checkpoint.pt").read_bytes()
-    assert "SE r=4" in text.model_label(catalog.save_upload(data, "checkpoint.pt", tmp_path))
+    entry = catalog.save_upload(data, "checkpoint.pt", tmp_path)
+    assert (entry.reduction_ratio, entry.ratio_known) == (4, True)
 
 
 class Evil:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import torch
 from PIL import Image
 
 from pages.ui import text
+from seattn import zoo
 from seattn.analysis import explore
 from seattn.analysis.catalog import ModelEntry, ModelSource
+from seattn.analysis.compare import grouping
+from seattn.analysis.monitor import Progress
 from seattn.analysis.statistics import STATISTICS
 from seattn.data.examples import ExamplePool
 from seattn.model.cnn import SECNN
 from seattn.training.recipes import Augmentation, Optimizer, Recipe
+from seattn.training.runfiles import RunState
+from seattn.training.spec import TrainSpec
+from tests.helpers_compare import synthetic
 
 
 @pytest.mark.parametrize(
@@ -106,3 +115,161 @@ def test_the_examples_caption_says_which_images_they_are(tmp_path):
     assert "the 10% validation split (seed 3)" in text.examples_caption(split)
     folder = ExamplePool(tmp_path, {"a": []}, tmp_path / "test", 0.1, 0)
     assert "held-out images from test/" in text.examples_caption(folder)
+
+
+# -- the model picker (entries as seattn.analysis.catalog makes them) ---------------------------
+
+
+def entry(name: str, source: ModelSource, **facts) -> ModelEntry:
+    return ModelEntry(key=f"{source}:{name}", name=name, source=source, path=Path(name), **facts)
+
+
+def test_a_bundled_model_names_itself_and_its_accuracy():
+    default = entry(
+        zoo.DEFAULT_MODEL,
+        ModelSource.BUNDLED,
+        reduction_ratio=16,
+        ratio_known=True,
+        epochs=30,
+        val_accuracy=0.8612,
+    )
+    assert text.model_label(default) == f"{zoo.DEFAULT_MODEL} (bundled) · val 86.1%"
+    assert text.model_details(default) == "SE r=16, 30 epochs, validation accuracy 86.1%"
+    # unreadable metadata: the weights still count
+    assert text.model_label(entry("se-r4", ModelSource.BUNDLED)) == "se-r4 (bundled)"
+
+
+@pytest.mark.parametrize(
+    ("recipe", "details"),
+    [
+        ({"augment": True, "optimizer": "Adam"}, "SE r=16, 80 epochs"),
+        ({"augment": "crop-flip"}, "SE r=16, 80 epochs, crop-flip augmentation"),
+        ({"augment": "none"}, "SE r=16, 80 epochs, no augmentation"),
+        (
+            {"augment": "crop-flip", "optimizer": "sgd-cosine"},
+            "SE r=16, 80 epochs, crop-flip augmentation, SGD + cosine",
+        ),
+        # metadata written before optimisers had names describes the optimiser instead
+        (
+            {"augment": "crop-flip", "optimizer": "SGD(momentum 0.9, Nesterov)"},
+            "SE r=16, 80 epochs, crop-flip augmentation, SGD + cosine",
+        ),
+    ],
+    ids=["course", "light", "plain", "sgd", "sgd-old"],
+)
+def test_a_model_trained_with_another_recipe_says_so(recipe, details):
+    bundled = entry(
+        "m",
+        ModelSource.BUNDLED,
+        reduction_ratio=16,
+        ratio_known=True,
+        epochs=80,
+        recipe=Recipe.from_record(recipe),
+    )
+    assert text.model_details(bundled) == details
+
+
+def test_a_completed_run_names_its_ratio_epochs_and_data():
+    facts = {"reduction_ratio": 4, "ratio_known": True, "epochs": 1, "data_name": "shapes"}
+    done = entry("done", ModelSource.RUN, val_accuracy=0.4, state=RunState.COMPLETED, **facts)
+    assert text.model_label(done).startswith("done (run, SE r=4) · val ")
+    assert "[" not in text.model_label(done)
+    details = text.model_details(done)
+    assert "1 epoch," in details and "trained on" in details
+    stopped = dataclasses.replace(done, state=RunState.STOPPED)
+    assert "[stopped]" in text.model_label(stopped)
+
+
+def test_an_upload_names_the_users_file_and_its_ratio():
+    upload = entry("mine.pt", ModelSource.UPLOAD, reduction_ratio=8, ratio_known=True, classes=3)
+    assert text.model_label(upload) == "mine.pt (uploaded, SE r=8)"
+    run_checkpoint = entry("checkpoint.pt", ModelSource.UPLOAD, reduction_ratio=4, ratio_known=True)
+    assert "SE r=4" in text.model_label(run_checkpoint)
+
+
+# -- training progress --------------------------------------------------------------------------
+
+
+def progress(**changes) -> Progress:
+    values = {
+        "state": RunState.RUNNING,
+        "phase": "training",
+        "epoch": 3,
+        "epochs": 10,
+        "epochs_done": 2,
+        "batch": 25,
+        "batches": 100,
+        "epoch_fraction": 0.25,
+        "overall_fraction": 0.225,
+        "images_per_second": 1000.0,
+        "seconds_left": 77.5,
+    }
+    return Progress(**{**values, **changes})
+
+
+def test_progress_lines_say_the_batch_and_the_time_left():
+    within, overall = text.progress_lines(progress())
+    assert within == "epoch 3: batch 25 of 100"
+    assert overall == "2 of 10 epochs done, about 1 min 18 s left"
+
+
+def test_a_queued_run_waits_for_a_core():
+    queued = progress(
+        state=RunState.QUEUED, phase="queued", epoch=0, epochs=4, epochs_done=0, seconds_left=None
+    )
+    assert text.progress_lines(queued)[0] == "waiting for a free core"
+
+
+# -- comparison groups (as seattn.analysis.compare.grouping makes them) -------------------------
+
+
+def labels_by_model(groups) -> dict[str, str]:
+    words = text.group_labels(groups)
+    return {m.name: words[g.key] for g in groups for m in g.models}
+
+
+def test_a_group_label_counts_one_epoch_in_the_singular():
+    one_epoch = synthetic("a", 4, 0, 0.8)
+    one_epoch = dataclasses.replace(one_epoch, recipe=one_epoch.recipe.as_trained(1))
+    label = labels_by_model(grouping.group_models([one_epoch]))["a"]
+    assert "1 epoch," in label and "1 epochs" not in label
+
+
+def test_a_left_out_model_names_the_model_it_repeats():
+    kept = synthetic("a", 4, 0, 0.8, source=ModelSource.BUNDLED)
+    repeat = synthetic("b", 4, 0, 0.6)
+    (group,) = grouping.group_models([kept, repeat])
+    assert "repeats a" in text.left_out_reason(*group.left_out[0])
+
+
+def test_group_labels_name_the_augmentation():
+    recipe = synthetic("base", 4, 0, 0.8).recipe
+
+    def as_saved(augment):
+        return Recipe.from_record({**recipe.to_dict(), "augment": augment}).as_trained(2)
+
+    new = synthetic("new", 8, 0, 0.8, recipe=as_saved("course"))
+    crop_flip = synthetic("crop", 16, 0, 0.8, recipe=as_saved("crop-flip"))
+    labels = labels_by_model(grouping.group_models([new, crop_flip]))
+    assert "course augmentation" in labels["new"] and "crop-flip augmentation" in labels["crop"]
+
+
+def test_groups_of_one_data_name_are_told_apart_by_fingerprint():
+    base = synthetic("a", 4, 0, 0.8)
+    other_lr = synthetic("b", 4, 1, 0.8, recipe=dataclasses.replace(base.recipe, lr=0.01))
+    other_data = synthetic("c", 4, 2, 0.8, data={**base.data, "fingerprint": "f2"})
+    labels = list(text.group_labels(grouping.group_models([base, other_lr, other_data])).values())
+    assert len(set(labels)) == 3  # same data name, other images: the fingerprint tells them apart
+    assert any("data f2" in label for label in labels)
+
+
+def test_an_sgd_cosine_group_says_so_and_the_course_optimizer_goes_unsaid():
+    def recipe(optimizer):
+        config = {"optimizer": optimizer, "lr": 0.05, "batch_size": 16, "augment": "crop-flip"}
+        return TrainSpec.from_dict(config).recipe().as_trained(2)
+
+    adam = synthetic("adam", 4, 0, 0.8, recipe=recipe(None))  # saved before the choice
+    sgd = synthetic("sgd", 8, 0, 0.8, recipe=recipe("sgd-cosine"))
+    labels = labels_by_model(grouping.group_models([adam, sgd]))
+    assert "SGD + cosine" in labels["sgd"]
+    assert "SGD" not in labels["adam"] and "Adam" not in labels["adam"]

@@ -4,6 +4,7 @@ Every test has its own runs root (conftest); on the way out the jobs of that roo
 and only launchers recorded in it are ever killed.
 """
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -98,6 +99,10 @@ def test_empty_page_invites_a_first_run(root):
     assert "No runs yet" in texts(at)
     (form,) = [e for e in at.expander if e.label == "Start a training run"]
     assert form.proto.expanded
+    # The form starts from the training defaults (TrainSpec's), not numbers of its own.
+    defaults = {field.name: field.default for field in dataclasses.fields(TrainSpec)}
+    assert at.number_input(key="train_epochs").value == defaults["epochs"]
+    assert at.number_input(key="train_batch").value == defaults["batch_size"]
 
 
 def test_a_tiny_job_shows_progress_completes_and_shows_its_curves(root, image_folder):

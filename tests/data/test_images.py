@@ -1,4 +1,4 @@
-"""Tests for seattn.images: every image is made here with PIL, in memory."""
+"""Tests for seattn.data.images: every image is made here with PIL, in memory."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from seattn.data.images import (
     CheckedImage,
     ImageError,
     denormalize,
+    normalize,
     normalize_uint8,
     open_image,
     to_model_input,
@@ -338,3 +339,13 @@ def test_denormalize_inverts_normalize() -> None:
 
     torch.testing.assert_close(restored, batch.float() / 255, atol=1e-6, rtol=0)
     assert restored.min() >= 0 and restored.max() <= 1
+
+
+def test_normalize_of_floats_matches_normalize_uint8_and_uses_the_cifar_statistics() -> None:
+    generator = torch.Generator().manual_seed(1)
+    batch = torch.randint(0, 256, (2, 3, 8, 8), dtype=torch.uint8, generator=generator)
+    floats = batch.float() / 255
+    torch.testing.assert_close(normalize(floats), normalize_uint8(batch))
+    mean = torch.tensor(CIFAR_MEAN).view(3, 1, 1)
+    std = torch.tensor(CIFAR_STD).view(3, 1, 1)
+    torch.testing.assert_close(normalize(floats), (floats - mean) / std)

@@ -1,9 +1,11 @@
+"""Tests for seattn.model.cnn: the reference CNN with and without SE, and its recorded forward."""
+
+from __future__ import annotations
+
 import pytest
 import torch
 
-from seattn.model.cnn import SECNN, count_parameters, count_se_parameters
-from seattn.model.ratios import parse_ratio, se_hidden_width, se_hidden_widths
-from seattn.model.se import SEBlock
+from seattn.model.cnn import SECNN, ConvBlock, count_parameters, count_se_parameters
 
 REFERENCE_PARAMETER_COUNTS = {
     None: 1_147_914,
@@ -27,78 +29,24 @@ def test_se_parameters_are_the_difference_to_the_plain_network():
         assert count_se_parameters(model) == count_parameters(model) - plain
 
 
-def test_hidden_width_is_channels_over_ratio_floored_at_one():
-    assert se_hidden_width(128, 16) == 8
-    assert se_hidden_width(32, 16) == 2
-    assert se_hidden_width(32, 32) == 1
-    assert se_hidden_width(32, 64) == 1  # 32 // 64 == 0 would cut the block off
-    assert se_hidden_widths(64) == [1, 1, 2]
-    assert se_hidden_widths(None) == []
+def test_se_blocks_use_the_floored_hidden_width():
     model = SECNN(64)
     assert [se.hidden_width for _, se in model.se_blocks()] == [1, 1, 2]
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
-@pytest.mark.parametrize("bad", [0, -4, 2.5, True, "16"])
-def test_bad_ratios_raise_a_clear_value_error(bad):
-    with pytest.raises(ValueError, match="reduction ratio"):
-        SEBlock(32, bad)
-
-
-def test_parse_ratio():
-    assert parse_ratio("none") is None
-    assert parse_ratio("None") is None
-    assert parse_ratio(None) is None
-    assert parse_ratio("16") == 16
-    assert parse_ratio(8) == 8
-    for bad in ("0", "abc", "1.5", "-2"):
-        with pytest.raises(ValueError):
-            parse_ratio(bad)
-
-
-def test_se_block_computes_squeeze_excitation_scale():
+def test_a_conv_block_records_under_its_name_and_only_with_se():
     torch.manual_seed(0)
-    block = SEBlock(8, 2)
-    x = torch.randn(3, 8, 5, 5)
-    result = block.excite(x)
-    first, _, second, _ = block.excitation
-    expected_squeeze = x.mean(dim=(2, 3))
-    expected_weights = torch.sigmoid(second(torch.relu(first(expected_squeeze))))
-    torch.testing.assert_close(result.squeeze, expected_squeeze)
-    torch.testing.assert_close(result.weights, expected_weights)
-    torch.testing.assert_close(result.output, x * expected_weights[:, :, None, None])
-    assert result.weights.min() > 0 and result.weights.max() < 1
-    torch.testing.assert_close(block(x), result.output)
-
-
-def test_channels_last_input_takes_the_fast_path_with_the_same_values_and_gradients():
-    torch.manual_seed(0)
-    block = SEBlock(16, 4)
-    x = torch.randn(3, 16, 6, 5)
-    x_last = x.contiguous(memory_format=torch.channels_last).requires_grad_()
-    x = x.requires_grad_()
-    plain, fast = block.excite(x), block.excite(x_last)
-    assert fast.output.is_contiguous(memory_format=torch.channels_last)
-    assert fast.output.shape == x.shape
-    for name in ("squeeze", "weights", "output"):
-        torch.testing.assert_close(getattr(fast, name), getattr(plain, name))
-    upstream = torch.randn(3, 16, 6, 5)
-    plain_grads = torch.autograd.grad((plain.output * upstream).sum(), [x, *block.parameters()])
-    fast_grads = torch.autograd.grad((fast.output * upstream).sum(), [x_last, *block.parameters()])
-    for expected, actual in zip(plain_grads, fast_grads, strict=True):
-        torch.testing.assert_close(actual, expected)
-
-
-def test_handed_out_tensors_survive_in_place_ops_that_follow():
-    torch.manual_seed(0)
-    block = SEBlock(8, 2)
-    x = torch.randn(2, 8, 4, 4)
-    result = block.excite(x)
-    squeeze, weights = result.squeeze.clone(), result.weights.clone()
-    result.output.relu_().mul_(0)
-    x.zero_()
-    torch.testing.assert_close(result.squeeze, squeeze)
-    torch.testing.assert_close(result.weights, weights)
+    x = torch.randn(2, 3, 8, 8)
+    plain = ConvBlock("first", 3, 8, None).eval()
+    out, record = plain.forward_recorded(x)
+    assert record is None and out.shape == (2, 8, 4, 4)
+    torch.testing.assert_close(out, plain(x))
+    block = ConvBlock("first", 3, 8, 2).eval()
+    out, record = block.forward_recorded(x)
+    torch.testing.assert_close(out, block(x))
+    assert record.name == "first" and record.weights.shape == (2, 8)
+    torch.testing.assert_close(out, torch.nn.functional.max_pool2d(record.after, 2))
 
 
 def test_recorded_forward_equals_plain_forward_and_records_every_block():

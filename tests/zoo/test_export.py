@@ -1,70 +1,20 @@
+"""Tests for seattn.zoo.export: a run becomes a bundled model (half weights and metadata)."""
+
 import dataclasses
 import threading
 
 import pytest
 import torch
 
-from seattn.data.datasets import load_splits
 from seattn.model.checkpoints import load_model, read_checkpoint, save_checkpoint
 from seattn.model.cnn import count_parameters
-from seattn.model.ratios import parse_ratio
-from seattn.settings import PACKAGE_ZOO_DIR
 from seattn.training.engine import train
-from seattn.training.evaluation import evaluate
 from seattn.training.runfiles import Run
 from seattn.training.spec import TrainSpec
-from seattn.zoo import DEFAULT_MODEL, bundled_models, default_model_path, metadata
+from seattn.zoo import metadata
 from seattn.zoo.export import export_run
 from seattn.zoo.export import main as zoo_main
 from tests.helpers import tiny_spec
-
-SHIPPED = bundled_models(PACKAGE_ZOO_DIR)
-
-
-def test_the_default_r16_model_ships_with_the_package():
-    assert DEFAULT_MODEL in SHIPPED
-    assert default_model_path() == PACKAGE_ZOO_DIR / f"{DEFAULT_MODEL}.pt"
-
-
-def test_the_default_model_is_r16_at_85_percent_or_more_on_its_held_out_images():
-    meta = metadata(DEFAULT_MODEL, PACKAGE_ZOO_DIR)
-    assert meta["reduction_ratio"] == 16 and meta["val_accuracy"] >= 0.85
-    assert meta["data"]["val_images"] == 5000 and meta["data"]["train_images"] == 45000
-
-
-@pytest.mark.slow
-def test_the_default_model_scores_what_its_metadata_says(real_data, tmp_path):
-    """The shipped float16 weights, evaluated in float32 on the seeded 5,000 held-out images."""
-    meta = metadata(DEFAULT_MODEL, PACKAGE_ZOO_DIR)
-    splits = load_splits(str(real_data), data_dir=tmp_path, split_seed=0)
-    model, _ = load_model(default_model_path())
-    result = evaluate(model, splits.val)
-    assert result["n"] == 5000 and result["accuracy"] >= 0.85
-    # The run validated with bfloat16 autocast: the last digit may differ, not more.
-    assert result["accuracy"] == pytest.approx(meta["val_accuracy"], abs=0.005)
-
-
-@pytest.mark.parametrize("name", sorted(SHIPPED))
-def test_every_bundled_model_runs_and_matches_its_metadata(name):
-    model, config = load_model(SHIPPED[name])
-    meta = metadata(name, PACKAGE_ZOO_DIR)
-    ratio = parse_ratio(meta["reduction_ratio"])
-    assert model.reduction_ratio == ratio == config["reduction_ratio"]
-    assert count_parameters(model) == meta["parameters"]
-    assert meta["classes"] == config["classes"] and len(meta["classes"]) == 10
-    assert len(meta["history"]) == meta["epochs"]
-    assert meta["val_accuracy"] == pytest.approx(meta["history"][-1]["val_accuracy"])
-    for key in ("recipe", "data", "per_class", "training_seconds", "hardware", "versions", "seed"):
-        assert meta[key] is not None, key
-    stored = read_checkpoint(SHIPPED[name])["model_state"]
-    assert all(v.dtype == torch.float16 for v in stored.values() if v.is_floating_point())
-    probabilities = model(torch.randn(2, 3, 32, 32)).softmax(dim=1)
-    assert probabilities.shape == (2, 10) and torch.isfinite(probabilities).all()
-
-
-def test_bundled_weights_are_small():
-    total = sum(path.stat().st_size for path in SHIPPED.values())
-    assert total <= 25 * 1024 * 1024
 
 
 def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_path):
@@ -84,13 +34,13 @@ def test_export_writes_half_weights_that_predict_like_the_run(image_folder, tmp_
     assert exported.stat().st_size < (tmp_path / "run" / "checkpoint.pt").stat().st_size / 2
 
 
-def _tiny_run(image_folder, tmp_path, name: str, ratio: int, seed: int):
+def tiny_run(image_folder, tmp_path, name: str, ratio: int, seed: int):
     train(tiny_spec(image_folder, ratio, seed), tmp_path / name, data_dir=tmp_path)
     return tmp_path / name
 
 
 def test_the_hardware_named_is_the_one_the_run_recorded(image_folder, tmp_path):
-    run = _tiny_run(image_folder, tmp_path, "run", 8, 0)
+    run = tiny_run(image_folder, tmp_path, "run", 8, 0)
     meta = metadata(export_run(run, tmp_path / "zoo").stem, tmp_path / "zoo")
     assert meta["hardware"] == f"{meta['versions']['processor']}, 1 thread(s)"
     # A run trained on a GPU records it (seattn.train.software_versions): named first.
@@ -105,8 +55,8 @@ def test_cli_ships_other_seeds_as_metrics_under_a_chosen_name(
     image_folder, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "zoo"))
-    shipped = _tiny_run(image_folder, tmp_path, "seed0", 8, 0)
-    other = _tiny_run(image_folder, tmp_path, "seed1", 8, 1)
+    shipped = tiny_run(image_folder, tmp_path, "seed0", 8, 0)
+    other = tiny_run(image_folder, tmp_path, "seed1", 8, 1)
 
     assert zoo_main([str(shipped), "--seed-run", str(other), "--name", "se-r8-short"]) == 0
 
@@ -129,8 +79,8 @@ def test_cli_refuses_a_seed_run_of_another_variant_and_writes_nothing(
     image_folder, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "zoo"))
-    shipped = _tiny_run(image_folder, tmp_path, "r8", 8, 0)
-    other_ratio = _tiny_run(image_folder, tmp_path, "r4", 4, 1)
+    shipped = tiny_run(image_folder, tmp_path, "r8", 8, 0)
+    other_ratio = tiny_run(image_folder, tmp_path, "r4", 4, 1)
 
     with pytest.raises(SystemExit) as exit_info:
         zoo_main([str(shipped), "--seed-run", str(other_ratio)])
@@ -163,7 +113,7 @@ def test_a_run_stopped_before_its_planned_end_ships_with_the_epochs_it_trained(
         progress=lambda fields: stop.set() if fields.get("phase") == "epoch done" else None,
     )
     assert status["state"] == "stopped" and Run(stopped).read_config()["epochs"] == 2
-    other = _tiny_run(image_folder, tmp_path, "seed1", 8, 1)  # planned and trained 1 epoch
+    other = tiny_run(image_folder, tmp_path, "seed1", 8, 1)  # planned and trained 1 epoch
     monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "zoo"))
 
     assert zoo_main([str(stopped), "--seed-run", str(other)]) == 0

@@ -1,4 +1,4 @@
-"""Tests for seattn.figures: each builder returns a valid Figure showing exactly its data."""
+"""Tests for seattn.figures.explore: each builder returns a valid Figure showing its data."""
 
 from __future__ import annotations
 
