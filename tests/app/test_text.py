@@ -19,9 +19,11 @@ from seattn.analysis.monitor import Progress
 from seattn.analysis.statistics import STATISTICS
 from seattn.data.examples import ExamplePool
 from seattn.model.cnn import SECNN
+from seattn.training import overview
 from seattn.training.recipes import Augmentation, Optimizer, Recipe
-from seattn.training.runfiles import RunState
+from seattn.training.runfiles import Run, RunState
 from seattn.training.spec import TrainSpec
+from tests.helpers import write_queue_job, write_trainer_status
 from tests.helpers_compare import synthetic
 
 
@@ -273,3 +275,37 @@ def test_an_sgd_cosine_group_says_so_and_the_course_optimizer_goes_unsaid():
     labels = labels_by_model(grouping.group_models([adam, sgd]))
     assert "SGD + cosine" in labels["sgd"]
     assert "SGD" not in labels["adam"] and "Adam" not in labels["adam"]
+
+
+def test_the_runs_table_of_real_run_folders_is_worded_for_people(tmp_path, image_folder):
+    # A completed run as the trainer leaves it: config.json, two epochs of metrics, its status.
+    done = Run(tmp_path / "done")
+    spec = TrainSpec(data=str(image_folder), reduction_ratio=4, epochs=2, batch_size=16)
+    done.write_config({**spec.to_dict(), "classes": ["a", "b", "c"]})
+    done.write_metrics(
+        [
+            {"epoch": 1, "val_accuracy": 0.5, "epoch_seconds": 14.0},
+            {"epoch": 2, "val_accuracy": 0.75, "epoch_seconds": 15.0},
+        ]
+    )
+    write_trainer_status(
+        done,
+        {"state": RunState.COMPLETED, "created": 50.0, "started": 100.0, "finished": 130.0},
+    )
+    # A run the queue holds: only its job.json, with the spec it was given at Start.
+    waiting = Run(tmp_path / "waiting")
+    sgd = spec.replace(reduction_ratio=None, epochs=5, optimizer="sgd-cosine", augment="crop-flip")
+    write_queue_job(waiting, {"state": "queued", "created": 200.0, "spec": sgd.to_dict()})
+
+    table = overview.runs_table(tmp_path)
+    shown = text.runs_for_display(table).set_index("run")
+    assert shown.loc["done", "recipe"] == "Adam + plateau, course augmentation"
+    assert shown.loc["done", "epochs"] == "2/2"
+    assert shown.loc["done", "duration"] == "30 s"
+    assert shown.loc["done", "model"] == "r=4"
+    assert shown.loc["waiting", "recipe"] == "SGD + cosine, crop-flip augmentation"
+    assert shown.loc["waiting", "epochs"] == "0/5"
+    assert shown.loc["waiting", "duration"] == "—"
+    assert shown.loc["waiting", "model"] == "no SE"
+    # The structured columns the words are made from are left as they were.
+    assert table.set_index("run").loc["done", "training seconds"] == 30.0

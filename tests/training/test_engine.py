@@ -228,14 +228,6 @@ def test_resuming_a_finished_run_completes_at_its_last_epoch(image_folder, tmp_p
     assert Run(tmp_path / "run").read_metrics()["epoch"].tolist() == [1]
 
 
-def test_augmentation_is_named_and_the_yes_no_of_older_configs_still_reads():
-    assert TrainSpec(augment=True).augment == "course"
-    assert TrainSpec(augment=False).augment == "none"
-    assert TrainSpec(augment="crop-flip").augment == "crop-flip"
-    with pytest.raises(ValueError, match="unknown augmentation 'heavy'"):
-        TrainSpec(augment="heavy")
-
-
 def test_a_device_that_cannot_be_used_is_refused_by_name(image_folder, tmp_path):
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
@@ -303,10 +295,3 @@ def test_sgd_cosine_takes_its_own_rate_down_a_cosine_and_says_so(image_folder, t
     assert run.read_metrics()["lr"].iloc[4] == pytest.approx(
         0.05 * (1 + math.cos(math.pi * 4 / 6)) / 2
     )
-
-
-def test_an_optimizer_is_named_and_a_rate_given_is_kept():
-    assert TrainSpec().optimizer == "adam-plateau" and TrainSpec().lr == 1e-3
-    assert TrainSpec(optimizer="sgd-cosine", lr=0.1).lr == 0.1
-    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'.*sgd-cosine"):
-        TrainSpec(optimizer="rmsprop")

@@ -74,8 +74,6 @@ def test_running_state_with_stale_heartbeat_or_dead_pid_reads_as_interrupted(tmp
         run, {"state": RunState.RUNNING, "pid": os.getpid(), "heartbeat": time.time() - 1}
     )
     assert run.state(now=time.time() + HEARTBEAT_STALE_SECONDS + 5) == RunState.INTERRUPTED
-    import socket
-
     dead_pid = 2**22 + 12345  # above the default pid_max, never a live process
     write_trainer_status(
         run,

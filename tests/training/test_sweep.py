@@ -16,10 +16,36 @@ from seattn.training.sweep import sweep_run_name
 from tests.helpers import write_trainer_status
 
 
+def test_sweep_run_name_names_ratio_seed_epochs_and_only_an_unusual_recipe():
+    assert sweep_run_name(16, 0, 30) == "sweep-r16-seed0-e30"
+    assert sweep_run_name(None, 2, 5) == "sweep-no-SE-seed2-e5"
+    # The course's recipe keeps the names runs had before there was a choice; another adds its.
+    assert sweep_run_name(4, 1, 3, optimizer="sgd-cosine") == "sweep-r4-seed1-e3-sgd-cosine"
+    assert sweep_run_name(4, 1, 3, augment="none") == "sweep-r4-seed1-e3-none"
+    assert (
+        sweep_run_name(4, 1, 3, optimizer="sgd-cosine", augment="crop-flip")
+        == "sweep-r4-seed1-e3-sgd-cosine-crop-flip"
+    )
+    # The names the specs of a sweep get, ratios outermost.
+    base = TrainSpec(epochs=3, optimizer="sgd-cosine")
+    assert [name for name, _ in sweep.sweep_specs(base, [None, 8], [0, 1])] == [
+        "sweep-no-SE-seed0-e3-sgd-cosine",
+        "sweep-no-SE-seed1-e3-sgd-cosine",
+        "sweep-r8-seed0-e3-sgd-cosine",
+        "sweep-r8-seed1-e3-sgd-cosine",
+    ]
+    specs = [spec for _, spec in sweep.sweep_specs(base, [None, 8], [0, 1])]
+    assert [(s.reduction_ratio, s.seed) for s in specs] == [(None, 0), (None, 1), (8, 0), (8, 1)]
+    assert all(
+        s.replace(reduction_ratio=None, seed=0) == base.replace(reduction_ratio=None) for s in specs
+    )
+
+
 def test_parse_seeds():
     assert sweep.parse_seeds("0, 1,2") == [0, 1, 2]
     assert sweep.parse_seeds("0-2, 1, 5") == [0, 1, 2, 5]
-    for bad in ("", "a", "-1", "2-x"):
+    assert sweep.parse_seeds("3-3; 7 ,") == [3, 7]
+    for bad in ("", " , ", "a", "-1", "2-x", "3-1", "1.5"):
         with pytest.raises(ValueError):
             sweep.parse_seeds(bad)
 
