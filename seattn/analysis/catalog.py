@@ -24,7 +24,7 @@ from seattn.atomic import atomic_path
 from seattn.model.checkpoints import CheckpointError, load_model
 from seattn.model.ratios import parse_ratio
 from seattn.training.recipes import Recipe
-from seattn.training.runfiles import RunState, list_runs
+from seattn.training.runfiles import RunState, effective_state, list_runs
 
 CHECKPOINT_UPLOAD_TYPES = ("pt", "pth", "ckpt")
 
@@ -113,7 +113,8 @@ def run_entries(root: Path | None = None) -> list[ModelEntry]:
         if not run.checkpoint_path.is_file():
             continue
         config = run.read_config()
-        last = run.read_status().get("last_epoch") or {}
+        status = run.read_status()
+        last = status.get("last_epoch") or {}
         entries.append(
             ModelEntry(
                 key=f"{ModelSource.RUN}:{run.name}",
@@ -122,7 +123,7 @@ def run_entries(root: Path | None = None) -> list[ModelEntry]:
                 path=run.checkpoint_path,
                 val_accuracy=_number(last.get("val_accuracy")),
                 data_name=(config.get("data_description") or {}).get("name") or config.get("data"),
-                state=run.state(),
+                state=effective_state(status),
                 **_facts(config),
             )
         )

@@ -18,7 +18,7 @@ from seattn import settings
 from seattn.data.cifar10 import CIFAR10
 from seattn.model.ratios import ratio_label
 from seattn.training.queue import JobError, job_spec
-from seattn.training.runfiles import Run, RunState, list_runs
+from seattn.training.runfiles import Run, RunState, effective_state, list_runs
 from seattn.training.spec import TrainSpec
 
 SUMMARY_COLUMNS = [
@@ -71,7 +71,7 @@ def run_summary(run: Run, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
     status = run.read_status()
     config = run.read_config()
-    state = run.state(now)
+    state = effective_state(status, now)  # from the status read above, not read again
     metrics = run.read_metrics()
     epoch_seconds = metrics["epoch_seconds"].tolist() if "epoch_seconds" in metrics else []
     accuracies = metrics["val_accuracy"].dropna() if "val_accuracy" in metrics else pd.Series()

@@ -136,8 +136,9 @@ def start(
         )
     with locked(root_path):
         for other in list_runs(root_path):
-            if other.state() in ACTIVE_STATES and _same_training(other, spec):
-                raise JobError(f"the same training is already {other.state()}: {other.name}")
+            state = other.state()
+            if state in ACTIVE_STATES and _same_training(other, spec):
+                raise JobError(f"the same training is already {state}: {other.name}")
         if name is None:
             name = free_name(root_path, new_run_name(spec))
         run = Run(root_path / name)
