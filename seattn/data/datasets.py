@@ -103,7 +103,7 @@ def _cifar_missing_message(data_dir: Path, reason: str) -> str:
 # -- folders of class sub-folders -------------------------------------------------------------
 
 
-def _list_folder(root: Path) -> tuple[list[tuple[str, int]], list[str]]:
+def list_folder(root: Path) -> tuple[list[tuple[str, int]], list[str]]:
     try:
         classes, class_to_idx = find_classes(str(root))
         samples = make_dataset(str(root), class_to_idx, extensions=IMG_EXTENSIONS)
@@ -146,12 +146,28 @@ def decode_folder(
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: no such folder (expected a folder with one sub-folder per class)")
-    samples, classes = _list_folder(root)
+    samples, classes = list_folder(root)
     if not samples:
         raise DataError(f"{root}: no images found in its class sub-folders")
     if limit is not None and limit < len(samples):
         keep = torch.randperm(len(samples), generator=torch.Generator().manual_seed(limit_seed))
         samples = [samples[i] for i in sorted(keep[:limit].tolist())]
+    return decode_files(samples, classes, root, cache_dir=cache_dir, progress=progress)
+
+
+def decode_files(
+    samples: Sequence[tuple[str, int]],
+    classes: Sequence[str],
+    root: Path | str,
+    *,
+    cache_dir: Path | None = None,
+    progress: ProgressFn | None = None,
+) -> ImageSet:
+    """The listed (file, class index) images as one uint8 tensor, from the cache when it is there.
+
+    ``files`` of the result are relative to ``root``.
+    """
+    classes = list(classes)
     paths = [path for path, _ in samples]
     labels = [label for _, label in samples]
     relative = [os.path.relpath(path, root) for path in paths]
@@ -186,7 +202,7 @@ def decode_folder(
     return image_set
 
 
-def _held_out_folder(root: Path) -> tuple[Path, Path] | None:
+def split_folders(root: Path) -> tuple[Path, Path] | None:
     """(train, held-out) sub-folders when ``root`` is split already, else None."""
     train = next((root / n for n in TRAIN_SPLIT_NAMES if (root / n).is_dir()), None)
     held_out = next((root / n for n in HELD_OUT_SPLIT_NAMES if (root / n).is_dir()), None)
@@ -213,7 +229,7 @@ def load_splits(
     if is_cifar10(spec):
         full = load_cifar10(data_dir, train=True, download=download)
         if limit is not None and limit < len(full):
-            full = full.subset(_seeded_subset(len(full), limit, split_seed))
+            full = full.subset(seeded_subset(len(full), limit, split_seed))
         train_idx, val_idx = validation_split(len(full), val_fraction, split_seed)
         train, val = full.subset(train_idx), full.subset(val_idx)
         description.update(kind="cifar10", source="torchvision CIFAR10 (train split)")
@@ -225,7 +241,7 @@ def load_splits(
                 f"{root}: no such folder. Use --data cifar10, or a folder with one sub-folder "
                 "per class (optionally train/ and test/ inside)"
             )
-        pre_split = _held_out_folder(root)
+        pre_split = split_folders(root)
         if pre_split is not None:
             train_root, held_root = pre_split
             train = decode_folder(train_root, cache_dir=cache_dir, limit=limit, progress=progress)
@@ -243,7 +259,7 @@ def load_splits(
             description.update(split=f"seeded {val_fraction:g} validation split, seed {split_seed}")
         description.update(kind="folder", source=str(root.resolve()))
     description.update(
-        name=_data_name(spec),
+        name=data_name(spec),
         classes=train.classes,
         train_images=len(train),
         val_images=len(val),
@@ -273,12 +289,12 @@ def validation_files(
     root = Path(root).expanduser()
     if not root.is_dir():
         raise DataError(f"{root}: no such folder (expected a folder with one sub-folder per class)")
-    pre_split = _held_out_folder(root)
+    pre_split = split_folders(root)
     if pre_split is not None:
         held_root = pre_split[1]
-        samples, classes = _list_folder(held_root)
+        samples, classes = list_folder(held_root)
         return ValidationFiles(samples, classes, held_root)
-    samples, classes = _list_folder(root)
+    samples, classes = list_folder(root)
     if not samples:
         raise DataError(f"{root}: no images found in its class sub-folders")
     _, val_indices = validation_split(len(samples), val_fraction, split_seed)
@@ -299,16 +315,16 @@ def load_eval_set(
     root = Path(spec).expanduser()
     if not root.is_dir():
         raise DataError(f"{root}: no such folder")
-    pre_split = _held_out_folder(root)
+    pre_split = split_folders(root)
     target = pre_split[1] if pre_split is not None else root
     return decode_folder(target, cache_dir=data_dir / "cache", progress=progress)
 
 
-def _seeded_subset(n: int, limit: int, seed: int) -> torch.Tensor:
+def seeded_subset(n: int, limit: int, seed: int) -> torch.Tensor:
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:limit].sort().values
 
 
-def _data_name(spec: str) -> str:
+def data_name(spec: str) -> str:
     if is_cifar10(spec):
         return "CIFAR-10"
     path = Path(spec).expanduser().resolve()

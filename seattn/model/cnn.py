@@ -7,6 +7,7 @@ same network without SE, which is the baseline every ratio is compared with.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import torch
@@ -14,7 +15,7 @@ from torch import nn
 
 from seattn.data.cifar10 import IMAGE_SIZE
 from seattn.model.ratios import BLOCK_CHANNELS, DEFAULT_REDUCTION_RATIO, se_hidden_width
-from seattn.model.se import SEBlock
+from seattn.model.se import SEBlock, WeightAdjustment
 
 
 class BlockRecord(NamedTuple):
@@ -39,20 +40,31 @@ class ConvBlock(nn.Module):
         self.se = SEBlock(out_channels, reduction_ratio) if reduction_ratio is not None else None
         self.pool = nn.MaxPool2d(2)
 
-    def forward_recorded(self, x: torch.Tensor) -> tuple[torch.Tensor, BlockRecord | None]:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """What enters the SE block: conv -> BN -> ReLU."""
+        return self.relu(self.bn(self.conv(x)))
+
+    def attend(
+        self, features: torch.Tensor, adjust: WeightAdjustment | None = None
+    ) -> tuple[torch.Tensor, BlockRecord | None]:
+        """SE (weights replaced by ``adjust`` when given) and max-pool, from ``features`` on."""
+        if self.se is None:
+            return self.pool(features), None
+        excitation = self.se.excite(features, adjust)
+        record = BlockRecord(
+            self.name, features, excitation.squeeze, excitation.weights, excitation.output
+        )
+        return self.pool(excitation.output), record
+
+    def forward_recorded(
+        self, x: torch.Tensor, adjust: WeightAdjustment | None = None
+    ) -> tuple[torch.Tensor, BlockRecord | None]:
         """The block's output, and what its SE block saw and did (None without SE).
 
         The one forward of the block: ``forward`` drops the record, so a recorded pass computes
         exactly what training computes.
         """
-        features = self.relu(self.bn(self.conv(x)))
-        if self.se is None:
-            return self.pool(features), None
-        excitation = self.se.excite(features)
-        record = BlockRecord(
-            self.name, features, excitation.squeeze, excitation.weights, excitation.output
-        )
-        return self.pool(excitation.output), record
+        return self.attend(self.features(x), adjust)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_recorded(x)[0]
@@ -94,15 +106,36 @@ class SECNN(nn.Module):
             x = block(x)
         return self.classifier(x)
 
-    def forward_recorded(self, x: torch.Tensor) -> tuple[torch.Tensor, list[BlockRecord]]:
+    def forward_recorded(
+        self, x: torch.Tensor, adjust: Mapping[str, WeightAdjustment] | None = None
+    ) -> tuple[torch.Tensor, list[BlockRecord]]:
         """Forward pass that also returns what every SE block saw and did.
 
-        The blocks hand out their own tensors, so nothing is hooked and nothing is recomputed; the
+        ``adjust`` maps block names to replacements of their weights: an intervention acts on the
+        real forward pass, so later blocks compute their own weights from what they receive. The
+        blocks hand out their own tensors, so nothing is hooked and nothing is recomputed; the
         module keeps no state, so one cached model can serve many threads at once.
         """
+        return self.forward_from(0, self.blocks[0].features(x), adjust)
+
+    def forward_from(
+        self,
+        start: int,
+        features: torch.Tensor,
+        adjust: Mapping[str, WeightAdjustment] | None = None,
+    ) -> tuple[torch.Tensor, list[BlockRecord]]:
+        """``forward_recorded`` from block ``start``'s features (what enters its SE block) on.
+
+        Many interventions on one block share everything before it: they start here from the
+        features recorded once.
+        """
+        adjust = adjust or {}
         records: list[BlockRecord] = []
-        for block in self.blocks:
-            x, record = block.forward_recorded(x)
+        x, record = self.blocks[start].attend(features, adjust.get(self.blocks[start].name))
+        if record is not None:
+            records.append(record)
+        for block in self.blocks[start + 1 :]:
+            x, record = block.forward_recorded(x, adjust.get(block.name))
             if record is not None:
                 records.append(record)
         return self.classifier(x), records
