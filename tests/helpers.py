@@ -104,3 +104,31 @@ def button(app, label: str):
     matches = [b for b in app.button if b.label == label]
     assert len(matches) == 1, f"{len(matches)} buttons labelled {label!r}"
     return matches[0]
+
+
+def write_checkpoint(
+    path: Path,
+    ratio: int | None,
+    *,
+    classes: tuple[str, ...] | list[str] = CLASSES,
+    data: Path | str | None = None,
+    seed: int = 0,
+) -> Path:
+    """An untrained (seeded) model saved as a seattn checkpoint: instant, and enough for code
+    that only needs a real network, not a good one."""
+    import torch
+
+    from seattn.model.checkpoints import save_checkpoint
+    from seattn.model.cnn import SECNN
+
+    torch.manual_seed(seed)
+    model = SECNN(reduction_ratio=ratio, num_classes=len(classes)).eval()
+    config = {
+        "reduction_ratio": ratio,
+        "classes": list(classes),
+        "data": str(data) if data is not None else None,
+        "val_fraction": 0.25,
+        "split_seed": 0,
+    }
+    save_checkpoint(Path(path), {"config": config, "epoch": 0, "model_state": model.state_dict()})
+    return Path(path)

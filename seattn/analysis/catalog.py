@@ -24,7 +24,7 @@ from seattn.atomic import atomic_path
 from seattn.model.checkpoints import CheckpointError, load_model
 from seattn.model.ratios import parse_ratio
 from seattn.training.recipes import Recipe
-from seattn.training.runfiles import RunState, effective_state, list_runs
+from seattn.training.runfiles import CHECKPOINT_FILE, RunState, effective_state, list_runs
 
 CHECKPOINT_UPLOAD_TYPES = ("pt", "pth", "ckpt")
 
@@ -191,3 +191,25 @@ def _read_metadata(folder: Path, name: str) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}
+
+
+def resolve_model(text: str | Path) -> tuple[Path, str]:
+    """(checkpoint file, name) for a bundled model's name, a checkpoint file or a run folder.
+
+    Raises CheckpointError naming what was given when it is none of them.
+    """
+    bundled = zoo.bundled_models()
+    if str(text) in bundled:
+        return bundled[str(text)], str(text)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        checkpoint = path / CHECKPOINT_FILE
+        if not checkpoint.is_file():
+            raise CheckpointError(f"{path}: a folder without checkpoint.pt (not a finished run?)")
+        return checkpoint, path.name
+    if path.is_file():
+        return path, path.stem
+    raise CheckpointError(
+        f"{text}: not a bundled model ({', '.join(bundled) or 'none installed'}), "
+        "a checkpoint file or a run folder"
+    )

@@ -1,4 +1,4 @@
-"""The command line: ``python -m seattn train|eval|predict|sweep``.
+"""The command line: ``python -m seattn train|eval|predict|analyse|sweep``.
 
 Every expected failure (bad arguments, missing or unreadable files, refused checkpoints, data that
 cannot be loaded) exits non-zero with one clear line on stderr and no traceback.

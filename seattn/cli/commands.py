@@ -136,7 +136,77 @@ def command_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_analyse(args: argparse.Namespace) -> int:
+    import torch
+
+    from seattn.analysis.atlas import open_atlas
+    from seattn.analysis.catalog import resolve_model
+    from seattn.cli.progress import StageProgress
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    path, name = resolve_model(args.model)
+    reporter = StageProgress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        atlas = open_atlas(
+            path,
+            model_name=name,
+            data=args.data,
+            split=args.split,
+            limit=args.limit,
+            seed=args.seed,
+            rebuild=args.rebuild,
+            progress=reporter,
+        )
+    finally:
+        reporter.close()
+    summary = atlas.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(_atlas_text(summary))
+    return 0
+
+
+def _atlas_text(summary: dict[str, Any]) -> str:
+    """The atlas as a few aligned lines for a terminal."""
+    data = summary["data"]
+    lines = [
+        f"{summary['model']} on {data['name']} ({data['split']}, {summary['images']} images): "
+        f"accuracy {summary['clean_accuracy']:.2%}"
+    ]
+    if not summary["blocks"]:
+        lines.append("no SE blocks: nothing to measure")
+        return "\n".join(lines)
+    header = ("block", "mean", "std", "fixed", "eta2", "eta2 shuf", "ncm acc", "chance")
+    lines.append("  ".join(f"{h:>9}" for h in header))
+    for block in summary["blocks"]:
+        values = [block[key] for key in _TEXT_MEASURES]
+        lines.append(f"{block['name']:>9}  " + "  ".join(_cell(v) for v in values))
+    lines.append("interventions (accuracy):")
+    for record in summary["interventions"]:
+        k = "" if record["k"] is None else f" k={record['k']:.0%}"
+        lines.append(f"  {record['kind']}{k} on {record['blocks']}: {record['accuracy']:.2%}")
+    return "\n".join(lines)
+
+
+_TEXT_MEASURES = (
+    "mean",
+    "std",
+    "fixed_share",
+    "eta_squared",
+    "eta_squared_shuffled",
+    "nearest_class_mean_accuracy",
+    "chance",
+)
+
+
+def _cell(value: float | None) -> str:
+    return f"{'undefined':>9}" if value is None else f"{value:9.4f}"
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "analyse": command_analyse,
     "train": command_train,
     "eval": command_eval,
     "predict": command_predict,

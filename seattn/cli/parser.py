@@ -139,6 +139,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("images", type=Path, nargs="+", help="image files")
 
+    analyse = commands.add_parser(
+        "analyse",
+        help="measure what SE does over a whole evaluation set (the atlas)",
+        description="One pass over an evaluation set: every SE block's weights, measures per "
+        "block and the accuracy under interventions. Cached under the data folder and shared "
+        "with the dashboard's Atlas page.",
+    )
+    analyse.add_argument(
+        "model", help="a bundled model's name (e.g. se-r16), a checkpoint file or a run folder"
+    )
+    analyse.add_argument(
+        "--data",
+        default=None,
+        help="'cifar10' or a folder of class sub-folders (default: the model's own training "
+        "data when it is here, else " + default_data_spec() + ")",
+    )
+    analyse.add_argument(
+        "--split",
+        choices=["test", "val", "all"],
+        default=None,
+        help="test: CIFAR-10's test split or the folder's test/; val: the model's held-out "
+        "validation images; all: every image (default: test when there is one, else val for "
+        "the model's own data, else all)",
+    )
+    analyse.add_argument("--limit", type=_positive_int, help="a seeded subset of N images")
+    analyse.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds the subset, the shuffled labels, the halves and the random channels "
+        "(default: 0)",
+    )
+    analyse.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    analyse.add_argument("--rebuild", action="store_true", help="recompute even when cached")
+    analyse.add_argument("--threads", type=_positive_int, default=None, help="CPU threads")
+    analyse.add_argument("--quiet", action="store_true", help="no progress bar")
+
     sweep = commands.add_parser(
         "sweep",
         help="train several ratios and seeds with one recipe",

@@ -53,3 +53,28 @@ class TerminalProgress:
 
     def close(self) -> None:
         self._close_bar()
+
+
+class StageProgress:
+    """A progress callback for long library work reported as (stage, done, total): one tqdm bar
+    per stage."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: tqdm | None = None
+        self._stage: str | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None or stage != self._stage:
+            self.close()
+            self._bar = tqdm(total=total, desc=stage, leave=False, file=sys.stderr)
+            self._stage = stage
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

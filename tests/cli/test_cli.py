@@ -272,3 +272,28 @@ def test_an_image_that_is_fine_predicts_even_when_large(trained_run, tmp_path):
     Image.new("RGB", (640, 480), (200, 30, 30)).save(big)
     predictions = json.loads(seattn("predict", trained_run / "checkpoint.pt", big).stdout)
     assert predictions[0]["image"] == str(big)
+
+
+def test_analyse_prints_the_atlas_as_json_and_reuses_its_cache(tmp_path, image_folder):
+    from tests.helpers import write_checkpoint
+
+    checkpoint = write_checkpoint(tmp_path / "se-r8.pt", 8, data=image_folder)
+    args = ("analyse", checkpoint, "--data", image_folder, "--split", "all", "--limit", "30")
+    summary = json.loads(seattn(*args, "--json", "--threads", "1").stdout)
+    assert summary["images"] == 30 and summary["data"]["split"] == "all"
+    assert [b["name"] for b in summary["blocks"]] == ["block1", "block2", "block3"]
+    assert summary["interventions"][0]["kind"] == "clean"
+    text = seattn(*args).stdout
+    assert "block3" in text and "bypass on all" in text
+
+
+def test_analyse_of_an_unknown_model_or_split_is_one_clear_line(tmp_path, image_folder):
+    assert_one_clean_error_line(
+        seattn("analyse", "se-r99", check=False), "se-r99", "not a bundled model"
+    )
+    from tests.helpers import write_checkpoint
+
+    checkpoint = write_checkpoint(tmp_path / "se-r8.pt", 8, data=image_folder)
+    assert_one_clean_error_line(
+        seattn("analyse", checkpoint, "--split", "test", check=False), "no test split"
+    )

@@ -300,6 +300,7 @@ def open_atlas(
     data_dir: Path | None = None,
     rebuild: bool = False,
     cached_only: bool = False,
+    precision: str | None = None,
     progress: ProgressFn | None = None,
 ) -> Atlas | None:
     """The atlas of the model at ``model_path``: from the cache when it is valid, else built and
@@ -331,6 +332,7 @@ def open_atlas(
         model_sha=sha,
         data={**request.describe(), "fingerprint": data_fingerprint},
         seed=seed,
+        precision=precision,
         progress=progress,
     )
     save_atlas(atlas, path)
