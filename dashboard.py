@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui import models
-from pages.ui.routing import COMPARE_PAGE, EXPLORE_PAGE, HOME_PAGE, TRAIN_PAGE
+from pages.ui.routing import ATLAS_PAGE, COMPARE_PAGE, EXPLORE_PAGE, HOME_PAGE, TRAIN_PAGE
 
 st.set_page_config(page_title="seattn: channel attention, visible", page_icon="🔎", layout="wide")
 
 PAGES = [
     st.Page(HOME_PAGE, title="Home", icon=":material/home:", default=True),
     st.Page(EXPLORE_PAGE, title="Explore", icon=":material/biotech:"),
+    st.Page(ATLAS_PAGE, title="Atlas", icon=":material/public:"),
     st.Page(TRAIN_PAGE, title="Train", icon=":material/model_training:"),
     st.Page(COMPARE_PAGE, title="Compare", icon=":material/compare_arrows:"),
 ]

@@ -40,6 +40,7 @@ _PICKED_THIS_RUN = "seattn_picker_ran"  # set while sidebar() wraps the page of 
 # A model another page asked the picker to show; applied before the picker is drawn, because a
 # widget's value cannot change once it is drawn in the same run.
 _PENDING_MODEL = "seattn_pending_model_key"
+_LINK_APPLIED = "seattn_model_link_applied"  # the URL's ?model= was applied in this session
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def model_picker() -> LoadedModel | None:
                 "it appears here when it finishes."
             )
         else:
-            pending = st.session_state.pop(_PENDING_MODEL, None)
+            pending = st.session_state.pop(_PENDING_MODEL, None) or _linked_model(entries)
             if pending in by_key:
                 st.session_state[MODEL_KEY] = pending
             if st.session_state.get(MODEL_KEY) not in by_key:
@@ -142,6 +143,18 @@ def model_picker() -> LoadedModel | None:
     st.session_state[_CURRENT] = loaded
     st.session_state[_FAILED] = failure
     return loaded
+
+
+def _linked_model(entries: list[ModelEntry]) -> str | None:
+    """The entry a link names (``?model=se-r16``, or a run's folder name), once per session."""
+    if st.session_state.get(_LINK_APPLIED):
+        return None
+    st.session_state[_LINK_APPLIED] = True
+    wanted = st.query_params.get("model")
+    for entry in entries:
+        if wanted in (entry.name, entry.key):
+            return entry.key
+    return None
 
 
 @contextlib.contextmanager

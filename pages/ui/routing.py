@@ -15,6 +15,7 @@ import streamlit as st
 
 HOME_PAGE = "pages/home.py"
 EXPLORE_PAGE = "pages/explore.py"
+ATLAS_PAGE = "pages/atlas.py"
 TRAIN_PAGE = "pages/train.py"
 COMPARE_PAGE = "pages/compare.py"
 

@@ -1,0 +1,223 @@
+"""Atlas: what SE does across a whole evaluation set, for the model picked in the sidebar.
+
+Thin on purpose: seattn.analysis.atlas measures (once, cached on disk, shared with ``python -m
+seattn analyse``), seattn.figures.atlas draws, this page picks what to show. Only the chosen view
+is drawn. A channel is linkable: ``?model=se-r16&block=block3&channel=17`` opens its page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.ui import atlas as atlas_ui
+from pages.ui import models
+from pages.ui.atlas_words import (
+    DEFINITIONS,
+    INTERVENTION_NAMES,
+    block_sentence,
+    block_title,
+    thumbnail_caption,
+)
+from pages.ui.routing import run_through_dashboard
+from seattn.figures import atlas as figures
+
+run_through_dashboard()
+
+PLOT_CONFIG = {"displaylogo": False}
+VIEWS = ("Depth", "Classes", "Channel", "Interventions")
+VIEW_KEY, BLOCK_KEY, CHANNEL_KEY = "atlas_view", "atlas_block", "atlas_channel"
+_LINK_READ = "atlas_link_read"  # the URL's block and channel were applied in this session
+
+
+def apply_link(block_names: list[str]) -> None:
+    """Open the channel named by the URL (``?block=block3&channel=17``), once per session."""
+    if st.session_state.get(_LINK_READ):
+        return
+    st.session_state[_LINK_READ] = True
+    block = st.query_params.get("block")
+    if block in block_names:
+        st.session_state[BLOCK_KEY] = block
+        st.session_state[VIEW_KEY] = "Channel"
+        channel = st.query_params.get("channel")
+        if channel is not None and channel.isdigit():
+            st.session_state[CHANNEL_KEY] = int(channel)
+
+
+def open_channel(block: str, channel: int) -> None:
+    st.session_state[BLOCK_KEY] = block
+    st.session_state[CHANNEL_KEY] = channel
+    st.session_state[VIEW_KEY] = "Channel"
+    st.rerun()
+
+
+def clicked_channel(event) -> int | None:
+    """The channel number a click on a class chart chose (its points carry it as customdata)."""
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    for point in points:
+        data = point.get("customdata")
+        if isinstance(data, list | tuple):
+            data = data[0] if data else None
+        if isinstance(data, int | float):
+            return int(data)
+    return None
+
+
+st.title("Atlas: what SE does across many pictures")
+st.caption(
+    "Explore shows one picture. Here every picture of an evaluation set the model never trained "
+    "on is measured at once, so what SE does *in general* shows: which channels it always damps, "
+    "whether it depends on the class, and what the network loses without it."
+)
+
+loaded = models.current_model()
+if loaded is None:
+    models.explain_no_model()
+    st.stop()
+
+try:
+    atlas = atlas_ui.cached_atlas(loaded.entry.path)
+except atlas_ui.AtlasUnavailable as error:
+    st.error(f"**No evaluation images for this model here.** {error}")
+    st.stop()
+
+if atlas is None:
+    build = atlas_ui.build_of(loaded.entry.path)
+    if build is not None and build.finished and build.error:
+        first, _, detail = build.error.partition("\n\n")
+        st.error(f"Measuring the model failed: {first}")
+        if detail:
+            with st.expander("Details"):
+                st.code(detail)
+        atlas_ui.forget_build(loaded.entry.path)
+    elif build is not None and not build.finished:
+        atlas_ui.build_progress(loaded.entry.path)
+        st.stop()
+    st.info(
+        f"**{loaded.label}** has not been measured yet. One pass over its evaluation images "
+        "records every block's weights and runs some forty interventions: about a minute here, "
+        "then it is kept on disk for every visitor (and for `python -m seattn analyse`)."
+    )
+    if st.button("Measure this model", type="primary", icon=":material/play_arrow:"):
+        atlas_ui.start_build(loaded.entry.path, loaded.entry.name)
+        st.rerun()
+    st.stop()
+
+data = atlas.data
+st.markdown(
+    f"**{loaded.label}** on **{atlas.images:,} images** of {data['name']} "
+    f"({data['split']} split), which it never trained on: accuracy "
+    f"**{atlas.clean_accuracy:.1%}**."
+)
+if not atlas.has_se:
+    st.info(
+        "This network has no SE blocks, so there are no weights to measure: its accuracy above "
+        "is the baseline the SE models are compared with."
+    )
+    st.stop()
+
+block_names = [block.name for block in atlas.blocks]
+apply_link(block_names)
+st.session_state.setdefault(VIEW_KEY, "Depth")
+view = st.segmented_control("View", VIEWS, key=VIEW_KEY) or "Depth"
+summary = atlas.summary()
+
+if view == "Depth":
+    st.plotly_chart(figures.depth_figure(summary["blocks"]), config=PLOT_CONFIG, key="atlas_depth")
+    for block in summary["blocks"]:
+        st.markdown("- " + block_sentence(block, summary["interventions"]))
+    with st.expander("What the measures mean"):
+        st.markdown(DEFINITIONS)
+
+elif view == "Classes":
+    block_name = st.selectbox("Block", block_names, format_func=block_title, key=BLOCK_KEY)
+    block = atlas.block(block_name)
+    st.caption(
+        "Each row: how a class's mean weights differ from the mean over all pictures (red: "
+        "weighted up for this class, blue: down). Channels sorted by their mean weight. Click a "
+        "channel to open its page."
+    )
+    heatmap = st.plotly_chart(
+        figures.class_profile_heatmap(block.weights, atlas.labels, atlas.classes, block=block_name),
+        config=PLOT_CONFIG,
+        key="atlas_heatmap",
+        on_select="rerun",
+        selection_mode="points",
+    )
+    chosen = st.multiselect(
+        "Classes as lines", atlas.classes, default=atlas.classes[:2], key="atlas_classes"
+    )
+    lines = st.plotly_chart(
+        figures.class_lines_figure(
+            block.weights, atlas.labels, atlas.classes, chosen, block=block_name
+        ),
+        config=PLOT_CONFIG,
+        key="atlas_lines",
+        on_select="rerun",
+        selection_mode="points",
+    )
+    picked = clicked_channel(heatmap) or clicked_channel(lines)
+    if picked is not None:
+        open_channel(block_name, picked)
+
+elif view == "Channel":
+    left, right = st.columns(2)
+    block_name = left.selectbox("Block", block_names, format_func=block_title, key=BLOCK_KEY)
+    block = atlas.block(block_name)
+    if st.session_state.get(CHANNEL_KEY, 0) >= block.channels:
+        st.session_state[CHANNEL_KEY] = 0
+    channel = right.number_input(
+        f"Channel (0–{block.channels - 1})", 0, block.channels - 1, key=CHANNEL_KEY
+    )
+    st.query_params.update(model=loaded.entry.name, block=block_name, channel=str(channel))
+    st.subheader(f"{block_title(block_name)} · channel {channel}")
+    weights = block.weights[:, channel]
+    st.plotly_chart(
+        figures.channel_distribution_figure(
+            weights, atlas.labels, atlas.classes, block=block_name, channel=channel
+        ),
+        config=PLOT_CONFIG,
+        key="atlas_distribution",
+    )
+    for which, indices in (("highest", block.top[channel]), ("lowest", block.bottom[channel])):
+        rows = indices.tolist()
+        st.markdown(f"**The {len(rows)} pictures that give it the {which} weight**")
+        st.image(
+            [atlas.thumbnail(i) for i in rows],
+            caption=[
+                thumbnail_caption(
+                    atlas.classes,
+                    int(atlas.labels[i]),
+                    int(atlas.predictions[i]),
+                    float(weights[i]),
+                )
+                for i in rows
+            ],
+            width=72,
+        )
+    st.plotly_chart(
+        figures.mean_map_figure(block.mean_maps[channel], block=block_name, channel=channel),
+        config=PLOT_CONFIG,
+        key="atlas_mean_map",
+    )
+
+else:  # Interventions
+    st.caption(
+        "Accuracy when a block's weights are replaced inside the network (later blocks compute "
+        "their own weights from what they then receive). The dashed line is the untouched model."
+    )
+    st.plotly_chart(
+        figures.interventions_figure(summary["interventions"]),
+        config=PLOT_CONFIG,
+        key="atlas_interventions",
+    )
+    table = figures.interventions_table(summary["interventions"])
+    table.insert(1, "what", table["kind"].map(INTERVENTION_NAMES))
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "accuracy": st.column_config.NumberColumn(format="percent"),
+            "change": st.column_config.NumberColumn(format="percent"),
+            "k": st.column_config.NumberColumn("k (share of channels)", format="percent"),
+        },
+    )

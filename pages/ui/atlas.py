@@ -1,0 +1,112 @@
+"""The atlas on the Streamlit side: a cached loader, and builds that run beside the page.
+
+    cached_atlas(path)      the model's valid cached atlas (or None), loaded once per file
+    start_build(path, name) build it in a background thread (one per model, shared by sessions)
+    build_of(path)          that build's progress, for a progress bar
+    build_progress(path)    draw the bar until the build ends, then rerun the page
+
+A build runs in a thread of the server process, not the script thread: a rerun or another
+session's visit never stops it, and torch releases the interpreter lock while it computes, so
+other sessions stay responsive. Its only output is the atlas cache file (seattn.analysis.atlas).
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from seattn.analysis.atlas import Atlas, open_atlas
+from seattn.data.datasets import DataError
+from seattn.model.checkpoints import CheckpointError
+
+
+@dataclass
+class Build:
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    error: str | None = None
+    finished: bool = False
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        self.stage, self.done, self.total = stage, done, total
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+@st.cache_resource
+def _builds() -> dict[str, Build]:
+    return {}
+
+
+_builds_lock = threading.Lock()
+
+
+class AtlasUnavailable(Exception):
+    """The atlas cannot be made for this model here: the message says why, in plain words."""
+
+
+@st.cache_resource(max_entries=16, show_spinner="Reading the model's atlas…")
+def _cached(path: str, mtime_ns: int) -> Atlas | None:
+    try:
+        return open_atlas(path, cached_only=True)
+    except (DataError, CheckpointError) as error:
+        raise AtlasUnavailable(str(error)) from None
+
+
+def cached_atlas(path: Path | str) -> Atlas | None:
+    """The valid cached atlas of the model at ``path``, or None; AtlasUnavailable when its
+    evaluation images cannot be read here."""
+    path = Path(path).resolve()
+    return _cached(str(path), path.stat().st_mtime_ns)
+
+
+def build_of(path: Path | str) -> Build | None:
+    return _builds().get(str(Path(path).resolve()))
+
+
+def start_build(path: Path | str, model_name: str) -> Build:
+    """Start building the atlas of ``path`` unless a build of it is already running."""
+    key = str(Path(path).resolve())
+    with _builds_lock:
+        build = _builds().get(key)
+        if build is not None and not build.finished:
+            return build
+        build = Build()
+        _builds()[key] = build
+
+    def run() -> None:
+        try:
+            open_atlas(key, model_name=model_name, progress=build.report)
+        except (DataError, CheckpointError) as error:
+            build.error = str(error)
+        except Exception as error:  # reported on the page; the server stays up
+            build.error = f"{type(error).__name__}: {error}\n\n{traceback.format_exc()}"
+        finally:
+            build.finished = True
+            _cached.clear()
+
+    threading.Thread(target=run, name=f"atlas {model_name}", daemon=True).start()
+    return build
+
+
+def forget_build(path: Path | str) -> None:
+    _builds().pop(str(Path(path).resolve()), None)
+
+
+@st.fragment(run_every=0.5)
+def build_progress(path: Path | str) -> None:
+    """A progress bar of the running build; the whole page reruns once it ends."""
+    build = build_of(path)
+    if build is None:
+        return
+    if build.finished:
+        st.rerun()
+    stage = build.stage or "starting"
+    st.progress(build.fraction, text=f"Measuring the model: {stage} ({build.done}/{build.total})")
