@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.ui import atlas as atlas_ui
 from pages.ui import forms, models, text
 from pages.ui.routing import run_through_dashboard
 from seattn.analysis.compare import attention, grouping, sources, tables
 from seattn.analysis.explore import enlarged, uint8_image
 from seattn.data.datasets import DataError, ImageSet
+from seattn.figures import atlas as atlas_figures
 from seattn.figures import compare as compare_figures
 from seattn.model.ratios import STANDARD_RATIOS, ratio_label
 from seattn.settings import default_data_spec, runs_root, zoo_dir
@@ -222,6 +224,44 @@ def charts_tab(group: grouping.ComparisonGroup) -> None:
     )
 
 
+def depth_tab(group: grouping.ComparisonGroup) -> None:
+    """Each SE model's atlas depth measures side by side (seattn.analysis.atlas)."""
+    st.caption(
+        "How each block's weights behave over the evaluation images (see the Atlas page): the "
+        "share that is a fixed gain per channel, how much the class explains, and how well the "
+        "class can be guessed from the weights alone, for every ratio of the group."
+    )
+    if not st.toggle("Show the depth measures", key="compare_depth"):
+        return  # reading every model's atlas costs a moment on a first visit: on request only
+    with_se = [m for m in group.models if m.has_weights and m.reduction_ratio is not None]
+    measured, missing = {}, []
+    for model in with_se:
+        try:
+            found = atlas_ui.cached_atlas(model.checkpoint)
+        except atlas_ui.AtlasUnavailable as error:
+            st.info(f"No evaluation images for these models here: {error}")
+            return
+        label = f"{model.variant}, seed {model.seed}"
+        if found is None:
+            missing.append(model)
+        else:
+            measured[label] = found.summary()["blocks"]
+    running = [m for m in missing if (b := atlas_ui.build_of(m.checkpoint)) and not b.finished]
+    if running:
+        atlas_ui.build_progress(*(m.checkpoint for m in running))
+    st.plotly_chart(
+        atlas_figures.depth_comparison_figure(measured),
+        config=PLOT_CONFIG,
+        key="compare_depth_chart",
+    )
+    if missing and not running:
+        names = ", ".join(m.variant for m in missing)
+        st.caption(f"Not measured yet: {names} (about a minute each).")
+        if st.button(f"Measure the {len(missing)} models not measured yet", key="compare_measure"):
+            atlas_ui.start_builds([(m.checkpoint, m.name) for m in missing])
+            st.rerun()
+
+
 def image_count(total: int) -> int:
     options = [n for n in IMAGE_COUNTS if n < total] + [total]
     if len(options) == 1:
@@ -316,13 +356,15 @@ if not groups:
     st.stop()
 
 group = choose_group(groups)
-table, charts, attention_view, one_image = st.tabs(
-    ["Table", "Charts", "Attention", "One image, every ratio"]
+table, charts, attention_view, one_image, depth = st.tabs(
+    ["Table", "Charts", "Attention", "One image, every ratio", "Across depth (atlas)"]
 )
 with table:
     table_tab(group)
 with charts:
     charts_tab(group)
+with depth:
+    depth_tab(group)
 validation = validation_set(group.key, default_data_spec(), group)
 for tab, draw in ((attention_view, attention_tab), (one_image, one_image_tab)):
     with tab:

@@ -2,6 +2,7 @@
 
     cached_atlas(path)      the model's valid cached atlas (or None), loaded once per file
     start_build(path, name) build it in a background thread (one per model, shared by sessions)
+    start_builds(models)    several, one after another in one thread
     build_of(path)          that build's progress, for a progress bar
     build_progress(path)    draw the bar until the build ends, then rerun the page
 
@@ -73,27 +74,38 @@ def build_of(path: Path | str) -> Build | None:
 
 def start_build(path: Path | str, model_name: str) -> Build:
     """Start building the atlas of ``path`` unless a build of it is already running."""
-    key = str(Path(path).resolve())
+    return start_builds([(path, model_name)])[0]
+
+
+def start_builds(models: list[tuple[Path | str, str]]) -> list[Build]:
+    """Build the atlases of several (checkpoint, name) models one after another, in one thread:
+    two at once would only share the same cores."""
+    builds, todo = [], []
     with _builds_lock:
-        build = _builds().get(key)
-        if build is not None and not build.finished:
-            return build
-        build = Build()
-        _builds()[key] = build
+        for path, name in models:
+            key = str(Path(path).resolve())
+            build = _builds().get(key)
+            if build is None or build.finished:
+                build = Build()
+                _builds()[key] = build
+                todo.append((key, name, build))
+            builds.append(build)
 
     def run() -> None:
-        try:
-            open_atlas(key, model_name=model_name, progress=build.report)
-        except (DataError, CheckpointError) as error:
-            build.error = str(error)
-        except Exception as error:  # reported on the page; the server stays up
-            build.error = f"{type(error).__name__}: {error}\n\n{traceback.format_exc()}"
-        finally:
-            build.finished = True
-            _cached.clear()
+        for key, name, build in todo:
+            try:
+                open_atlas(key, model_name=name, progress=build.report)
+            except (DataError, CheckpointError) as error:
+                build.error = str(error)
+            except Exception as error:  # reported on the page; the server stays up
+                build.error = f"{type(error).__name__}: {error}\n\n{traceback.format_exc()}"
+            finally:
+                build.finished = True
+                _cached.clear()
 
-    threading.Thread(target=run, name=f"atlas {model_name}", daemon=True).start()
-    return build
+    if todo:
+        threading.Thread(target=run, name="atlas builds", daemon=True).start()
+    return builds
 
 
 def forget_build(path: Path | str) -> None:
@@ -101,12 +113,12 @@ def forget_build(path: Path | str) -> None:
 
 
 @st.fragment(run_every=0.5)
-def build_progress(path: Path | str) -> None:
-    """A progress bar of the running build; the whole page reruns once it ends."""
-    build = build_of(path)
-    if build is None:
-        return
-    if build.finished:
+def build_progress(*paths: Path | str) -> None:
+    """A progress bar per running build of ``paths``; the whole page reruns once they end."""
+    builds = [build for build in map(build_of, paths) if build is not None]
+    if all(build.finished for build in builds):
         st.rerun()
-    stage = build.stage or "starting"
-    st.progress(build.fraction, text=f"Measuring the model: {stage} ({build.done}/{build.total})")
+    for build in builds:
+        if not build.finished:
+            stage = build.stage or "waiting for the one before"
+            st.progress(build.fraction, text=f"Measuring: {stage} ({build.done}/{build.total})")

@@ -6,6 +6,7 @@ SEATTN_RUNS_DIR and SEATTN_ZOO_DIR point the page at them, so no shipped model i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -144,3 +145,25 @@ def test_with_nothing_to_compare_the_page_says_what_to_do(tmp_path, monkeypatch)
     assert not at.exception, at.exception
     assert "Nothing to compare yet" in texts(at)
     assert [e.label for e in at.expander] == ["Train a sweep of ratios"]
+
+
+def test_the_depth_tab_measures_the_groups_models_on_request_and_draws_them_side_by_side(
+    page, store, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SEATTN_DATA_DIR", str(tmp_path / "data"))  # no atlas from other tests
+    page.toggle(key="compare_depth").set_value(True)
+    page.run()
+    assert not page.exception, page.exception
+    assert "compare_depth_chart" in chart_keys(page)
+    button(page, next(b.label for b in page.button if b.label.startswith("Measure the"))).click()
+    page.run()
+    for _ in range(240):  # the builds run one after another beside the page
+        if not any(b.label.startswith("Measure the") for b in page.button) and not page.get(
+            "progress"
+        ):
+            break
+        page.run()
+    chart = next(c for c in page.get("plotly_chart") if c.key == "compare_depth_chart")
+    names = {trace["name"] for trace in json.loads(chart.proto.spec)["data"]}
+    assert any(name.startswith("r=4") for name in names), names
+    assert any(name.startswith("r=8") for name in names), names

@@ -1,0 +1,57 @@
+"""The Atlas page in a real Chromium: a link to a channel lands on that channel with its pictures.
+
+Run alone with ``pytest -m browser``. The server's zoo holds one untrained (seeded) network whose
+atlas is built before the server starts, in the server's own data folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from seattn.analysis.atlas import open_atlas
+from tests.helpers import write_checkpoint, write_image_folder
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+PROJECT = Path(__file__).resolve().parents[2]
+SCREENSHOT = PROJECT / "test-output" / "atlas-channel.png"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+@pytest.fixture
+def server_env(tmp_path: Path) -> dict[str, str | None]:
+    images = write_image_folder(tmp_path / "images", per_class=10)
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    write_checkpoint(zoo / "se-r16.pt", 4, data=images)
+    write_checkpoint(zoo / "se-r8.pt", 8, data=images, seed=1)
+    open_atlas(zoo / "se-r8.pt", model_name="se-r8", data_dir=tmp_path / "data")
+    return {
+        "SEATTN_ZOO_DIR": str(zoo),
+        "SEATTN_DATA_DIR": str(tmp_path / "data"),
+        "SEATTN_DATA": None,
+    }
+
+
+def test_a_channel_link_opens_that_channel_with_its_pictures(server: str, page: Page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/atlas?model=se-r8&block=block3&channel=17")
+    heading = page.get_by_role("heading", name="Block 3 · channel 17")
+    heading.wait_for(timeout=90_000)
+    page.locator(IDLE).wait_for(timeout=60_000)
+    # the link's model is the one picked (not the default se-r16)
+    expect(page.locator("[data-testid='stSidebar']")).to_contain_text("se-r8")
+    pictures = page.locator("[data-testid='stImage'] img")
+    expect(pictures.first).to_be_visible(timeout=30_000)
+    assert pictures.count() == 2 * 16
+    assert page.locator(".js-plotly-plot").count() == 2  # the distribution and the mean map
+    assert "channel=17" in page.url
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
