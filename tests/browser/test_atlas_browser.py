@@ -26,7 +26,7 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 @pytest.fixture
 def server_env(tmp_path: Path) -> dict[str, str | None]:
-    images = write_image_folder(tmp_path / "images", per_class=10)
+    images = write_image_folder(tmp_path / "images", per_class=24)  # 18 held out
     zoo = tmp_path / "zoo"
     zoo.mkdir()
     write_checkpoint(zoo / "se-r16.pt", 4, data=images)
@@ -46,12 +46,13 @@ def test_a_channel_link_opens_that_channel_with_its_pictures(server: str, page: 
     heading = page.get_by_role("heading", name="Block 3 · channel 17")
     heading.wait_for(timeout=90_000)
     page.locator(IDLE).wait_for(timeout=60_000)
-    # the link's model is the one picked (not the default se-r16)
-    expect(page.locator("[data-testid='stSidebar']")).to_contain_text("se-r8")
+    # the link's model is the one picked (the default se-r16 has no atlas)
+    expect(page.locator("[data-testid='stMain']")).to_contain_text("se-r8")
     pictures = page.locator("[data-testid='stImage'] img")
     expect(pictures.first).to_be_visible(timeout=30_000)
     assert pictures.count() == 2 * 16
-    assert page.locator(".js-plotly-plot").count() == 2  # the distribution and the mean map
+    # the distribution and the mean map
+    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
     assert "channel=17" in page.url
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
