@@ -3,6 +3,12 @@
 Thin on purpose: it reads widgets, calls seattn.analysis.explore for the numbers and
 seattn.figures.explore for the charts, and draws them. Decoded uploads are kept per session by
 upload id, so changing a display option does not decode a large photo again.
+
+When the picked model has an atlas (its weights measured over a whole evaluation set), each
+channel's usual weight is drawn behind the picture's; the page only looks for the atlas's cache
+file, and reads it once per model and atlas version. Without one, it measures the model (in the
+background, pages/ui/atlas.py) only when asked. The what-if panel runs the chosen picture again
+with some SE weights changed (seattn.analysis.whatif), only once something is changed.
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages.ui import atlas as atlas_ui
 from pages.ui import examples, models, text
 from pages.ui.routing import run_through_dashboard
-from seattn.analysis import explore
+from seattn.analysis import explore, whatif
 from seattn.analysis.statistics import STATISTICS
+from seattn.analysis.whatif import BlockMode, DatasetContext, WhatIf
 from seattn.data.examples import pick_examples
 from seattn.data.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_image
 from seattn.figures import explore as figures
@@ -28,6 +36,204 @@ DECODED_KEY = "explore_prepared"  # upload id / example path -> PreparedImage | 
 CHANNEL_CHOICES = {"top": "Strongest k", "bottom": "Weakest k", "all": "All"}
 GALLERY_COLUMNS = 5
 PLOT_CONFIG = {"displaylogo": False}
+
+
+# -- the data set behind the bars (an atlas) --------------------------------------------------
+
+
+def dataset_context(loaded: models.LoadedModel) -> tuple[DatasetContext | None, bool]:
+    """(the picked model's data-set context or None, whether the model can be measured at all).
+
+    A model never measured costs one look for a file: nothing is read or computed.
+    """
+    try:
+        atlas = atlas_ui.cached_atlas(loaded.entry.path)
+    except (atlas_ui.AtlasUnavailable, OSError):
+        return None, False
+    return (None if atlas is None else DatasetContext.from_atlas(atlas)), True
+
+
+def offer_measuring(loaded: models.LoadedModel) -> DatasetContext | None:
+    """Say there is no atlas and offer to build one (in the background, with a progress bar)."""
+    build = atlas_ui.build_of(loaded.entry.path)
+    if build is not None and not build.finished:
+        atlas_ui.build_progress(loaded.entry.path)
+        return None
+    if build is not None and build.error:
+        st.error(f"The model could not be measured: {build.error.partition(chr(10))[0]}")
+        atlas_ui.forget_build(loaded.entry.path)
+    note_column, button_column = st.columns([3, 2], vertical_alignment="center")
+    note_column.caption(text.NO_ATLAS_NOTE)
+    if button_column.button(
+        text.MEASURE_BUTTON,
+        key="explore_measure",
+        help=text.MEASURE_HELP,
+        icon=":material/straighten:",
+    ):
+        atlas_ui.start_build(loaded.entry.path, loaded.entry.name)
+        st.rerun()
+    return None
+
+
+# -- what if ----------------------------------------------------------------------------------
+
+
+def what_if_keys(block: str) -> tuple[str, str, str]:
+    """The session keys of one block's what-if widgets: mode, muted and boosted channels."""
+    return (
+        f"explore_whatif_mode_{block}",
+        f"explore_whatif_mute_{block}",
+        f"explore_whatif_boost_{block}",
+    )
+
+
+def reset_what_if(blocks: list[str]) -> None:
+    for block in blocks:
+        mode_key, mute_key, boost_key = what_if_keys(block)
+        st.session_state[mode_key] = BlockMode.TRAINED.value
+        st.session_state[mute_key] = []
+        st.session_state[boost_key] = []
+
+
+def what_if_form(widths: dict[str, int], can_freeze: bool) -> WhatIf:
+    """The what-if form (one column per SE block) and the WhatIf it last applied."""
+    modes = [mode.value for mode in BlockMode if mode is not BlockMode.FROZEN or can_freeze]
+    for block in widths:
+        mode_key = what_if_keys(block)[0]
+        if st.session_state.get(mode_key, modes[0]) not in modes:  # frozen, and now no atlas
+            st.session_state[mode_key] = BlockMode.TRAINED.value
+    chosen_modes, muted, boosted = {}, {}, {}
+    with st.form("explore_what_if"):
+        for column, (block, channels) in zip(st.columns(len(widths)), widths.items(), strict=True):
+            mode_key, mute_key, boost_key = what_if_keys(block)
+            number = block.removeprefix("block")
+            chosen_modes[block] = column.selectbox(
+                f"Block {number}", modes, format_func=text.what_if_mode_label, key=mode_key
+            )
+            muted[block] = column.multiselect(
+                "Mute channels (weight 0)", range(channels), key=mute_key, placeholder="none"
+            )
+            boosted[block] = column.multiselect(
+                "Boost channels (weight 1)", range(channels), key=boost_key, placeholder="none"
+            )
+        apply_column, reset_column, _ = st.columns([1.3, 1, 3])
+        apply_column.form_submit_button("Show what changes", type="primary", width="stretch")
+        reset_column.form_submit_button(
+            "Reset", on_click=reset_what_if, args=(list(widths),), width="stretch"
+        )
+    for block in widths:
+        both = set(muted[block]) & set(boosted[block])
+        if both:
+            st.warning(
+                f"Block {block.removeprefix('block')}: channels {sorted(both)} are both muted "
+                "and boosted, so they are left as they are."
+            )
+            muted[block] = [c for c in muted[block] if c not in both]
+            boosted[block] = [c for c in boosted[block] if c not in both]
+    return WhatIf.from_modes(chosen_modes, muted, boosted)
+
+
+def what_if_panel(
+    loaded: models.LoadedModel,
+    image: explore.PreparedImage,
+    name: str,
+    widths: dict[str, int],
+    context: DatasetContext | None,
+    order: str,
+) -> None:
+    st.subheader("What if…?")
+    st.markdown(
+        f"Change what SE does and run **{name}** through the network again. Per block: switch "
+        "SE **off** (every channel passes unscaled), **freeze** it to the weights it gives on "
+        "average over the data set (the same whatever the picture), or **mute** (weight 0) and "
+        "**boost** (weight 1) single channels. The blocks after a changed one compute their own "
+        "weights from what they now receive."
+    )
+    if context is None:
+        st.caption("Freezing a block to its data-set mean needs the model measured first.")
+    what_if = what_if_form(widths, can_freeze=context is not None)
+    if what_if.is_empty:
+        st.info("Nothing is changed yet: pick a change above and press **Show what changes**.")
+        return
+    means = context.mean_vectors() if context is not None else None
+    result = whatif.run_what_if_on_image(loaded.model, image.view, what_if, means)
+    changes = whatif.weight_changes(result, what_if)
+    before_top = result.original.top_k(loaded.classes)[0]
+    after_top = result.changed.top_k(loaded.classes)[0]
+    st.markdown(text.what_if_verdict(before_top[0], after_top[0]))
+    for column, label, top, key in zip(
+        st.columns(2),
+        ("**As trained**", "**Changed**"),
+        (before_top, after_top),
+        ("original", "changed"),
+        strict=True,
+    ):
+        column.markdown(label)
+        column.plotly_chart(
+            figures.prediction_bars(top, image.true_class),
+            key=f"explore_whatif_prediction_{key}",
+            config=PLOT_CONFIG,
+        )
+
+    st.markdown("**How far each block's weights moved** (|changed − as trained|, from 0 to 1)")
+    st.dataframe(
+        text.what_if_changes_table(changes, whatif.MOVED_BY),
+        hide_index=True,
+        key="explore_whatif_changes",
+        column_config={
+            "mean change": st.column_config.NumberColumn(format="%.3f"),
+            "largest change": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+    view = st.segmented_control(
+        "Bars show",
+        list(text.WHAT_IF_VIEWS),
+        default="weight",
+        required=True,
+        key="explore_whatif_view",
+        format_func=text.WHAT_IF_VIEWS.get,
+    )
+    st.caption(
+        "Bars: the weights with your change; black ticks: the weights as trained. The first "
+        "tab is the first block you changed; the ones after show how later blocks responded."
+    )
+    start = whatif.first_changed(changes) or 0
+    shown = list(enumerate(changes))[start:]
+    tabs = st.tabs(
+        [
+            f"Block {change.name.removeprefix('block')}"
+            + (" · changed here" if change.set_here else " · responds")
+            for _, change in shown
+        ]
+    )
+    for tab, (number, change) in zip(tabs, shown, strict=True):
+        original, changed = result.weights(number)
+        chosen = sorted(
+            what_if.muted.get(change.name, set()) | what_if.boosted.get(change.name, set())
+        )
+        highlight_label = f"{len(chosen)} muted or boosted"
+        if not chosen:
+            chosen, highlight_label = (
+                list(change.most_moved),
+                f"{len(change.most_moved)} moved most",
+            )
+        with tab:
+            st.plotly_chart(
+                figures.channel_weight_bars(
+                    changed,
+                    order=order,
+                    highlight=chosen,
+                    highlight_label=highlight_label,
+                    title=f"Block {change.name.removeprefix('block')}: weights for {name}",
+                    channel_means=original,
+                    reference_label="as trained",
+                    deviation=view == "deviation",
+                    deviation_label="changed − as trained",
+                ),
+                key=f"explore_whatif_bars_{change.name}",
+                config=PLOT_CONFIG,
+            )
+
 
 st.title("Explore")
 st.markdown(
@@ -223,6 +429,21 @@ else:
         help="A third grid: before minus after, the part of each map that SE took away.",
     )
 
+    context, measurable = dataset_context(loaded)
+    if context is None and measurable:
+        context = offer_measuring(loaded)
+    bar_view = "weight"
+    if context is not None:
+        bar_view = st.segmented_control(
+            "Bars show",
+            list(text.BAR_VIEWS),
+            default="weight",
+            required=True,
+            key="explore_bar_view",
+            format_func=text.BAR_VIEWS.get,
+        )
+        st.caption(text.dataset_context_caption(context.images, context.data_name, context.split))
+
     tabs = st.tabs([text.block_title(record) for record in analysis.blocks])
     for number, (tab, record) in enumerate(zip(tabs, analysis.blocks, strict=True)):
         with tab:
@@ -237,13 +458,20 @@ else:
 
             highlighted = explore.choose_channels(weights, "top", k) if which == "all" else channels
             highlight_name = {"top": "strongest", "bottom": "weakest", "all": "strongest"}[which]
+            distribution = context.blocks.get(record.name) if context is not None else None
+            deviation = bar_view == "deviation" and distribution is not None
             st.plotly_chart(
                 figures.channel_weight_bars(
                     weights,
                     order=order,
                     highlight=highlighted,
                     highlight_label=f"{len(highlighted)} {highlight_name}",
-                    title=f"Channel weights for {name}",
+                    title=f"How {name}'s channel weights differ from the data set's"
+                    if deviation
+                    else f"Channel weights for {name}",
+                    channel_means=distribution.mean if distribution is not None else None,
+                    channel_stds=distribution.std if distribution is not None else None,
+                    deviation=deviation,
                 ),
                 key=f"explore_bars_{record.name}",
                 config=PLOT_CONFIG,
@@ -314,6 +542,15 @@ else:
                     key=f"explore_matrix_{record.name}",
                     config=PLOT_CONFIG,
                 )
+
+    what_if_panel(
+        loaded,
+        image,
+        name,
+        {record.name: int(record.weights.shape[1]) for record in analysis.blocks},
+        context,
+        order,
+    )
 
 # -- downloads --------------------------------------------------------------------------------
 

@@ -20,7 +20,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from seattn.analysis.atlas import Atlas, open_atlas
+from pages.ui import models
+from seattn import settings
+from seattn.analysis.atlas import Atlas, open_atlas, resolve_request
+from seattn.analysis.atlas.build import cache_path, file_sha
 from seattn.data.datasets import DataError
 from seattn.model.checkpoints import CheckpointError
 
@@ -53,8 +56,21 @@ class AtlasUnavailable(Exception):
     """The atlas cannot be made for this model here: the message says why, in plain words."""
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _atlas_file(model_path: str, mtime_ns: int, data_dir: str, default_data: str) -> str:
+    """Where the model's atlas is cached (AtlasUnavailable when its images cannot be named)."""
+    # mtime_ns, data_dir and default_data only key the cache: they decide where the file is.
+    try:
+        _, config = models.load_model(model_path)
+        request = resolve_request(config)
+    except (CheckpointError, DataError) as error:
+        raise AtlasUnavailable(str(error)) from None
+    return str(cache_path(file_sha(Path(model_path)), request))
+
+
 @st.cache_resource(max_entries=16, show_spinner="Reading the model's atlas…")
-def _cached(path: str, mtime_ns: int) -> Atlas | None:
+def _cached(path: str, mtime_ns: int, atlas_file: str, atlas_mtime_ns: int) -> Atlas | None:
+    # The atlas file and its mtime only key the cache: a new or rebuilt atlas is read afresh.
     try:
         return open_atlas(path, cached_only=True)
     except (DataError, CheckpointError) as error:
@@ -63,9 +79,22 @@ def _cached(path: str, mtime_ns: int) -> Atlas | None:
 
 def cached_atlas(path: Path | str) -> Atlas | None:
     """The valid cached atlas of the model at ``path``, or None; AtlasUnavailable when its
-    evaluation images cannot be read here."""
+    evaluation images cannot be named or read here.
+
+    A model never measured costs one look for a file: no image is read.
+    """
     path = Path(path).resolve()
-    return _cached(str(path), path.stat().st_mtime_ns)
+    mtime_ns = path.stat().st_mtime_ns
+    location = Path(
+        _atlas_file(
+            str(path), mtime_ns, str(settings.data_dir().resolve()), settings.default_data_spec()
+        )
+    )
+    try:
+        atlas_mtime_ns = location.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _cached(str(path), mtime_ns, str(location), atlas_mtime_ns)
 
 
 def build_of(path: Path | str) -> Build | None:

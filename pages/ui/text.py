@@ -281,3 +281,89 @@ def image_caption(images: ImageSet, index: int) -> str:
     label = images.classes[int(images.labels[index])]
     name = images.files[index] if images.files else f"image {index}"
     return f"{name} (class: {label})"
+
+
+# -- Explore: the data set behind the bars, and what-if ------------------------------------------
+
+MEASURE_BUTTON = "Measure this model over its evaluation images"
+NO_ATLAS_NOTE = (
+    "No data-set measurements for this model yet: measure it once to see, behind every bar, the "
+    "weight that channel usually gets."
+)
+MEASURE_HELP = (
+    "Runs the model over images it did not train on (CIFAR-10's test split, or its own held-out "
+    "validation images) and keeps every channel's weights; about a minute for 10,000 images. "
+    "The result is kept, so each model is measured once."
+)
+BAR_VIEWS = {
+    "weight": "The picture's weights",
+    "deviation": "Difference from the data-set mean",
+}
+SPLIT_WORDS = {"test": "test", "val": "held-out validation", "all": ""}
+WHAT_IF_VIEWS = {"weight": "Changed weights", "deviation": "Change (changed − as trained)"}
+
+
+def atlas_progress(stage: str, done: int, total: int) -> str:
+    """The measuring progress bar's caption, e.g. "Measuring: reading the images (30 of 120)"."""
+    return f"Measuring: {stage} ({done:,} of {total:,})"
+
+
+def dataset_context_caption(images: int, data_name: str, split: str) -> str:
+    """What the ticks behind Explore's weight bars are."""
+    split_words = SPLIT_WORDS.get(split, split)
+    images_words = f"{images:,} {split_words} images".replace("  ", " ")
+    return (
+        f"Black ticks: each channel's mean weight over {images_words} of {data_name}; whiskers: "
+        "± one standard deviation. A bar far from its tick is what is special about this picture."
+    )
+
+
+def what_if_mode_label(mode: str) -> str:
+    """A what-if block mode (seattn.analysis.whatif.BlockMode) in words."""
+    return {
+        "trained": "As trained",
+        "off": "SE off (every weight 1)",
+        "frozen": "Frozen to the data-set mean",
+    }[str(mode)]
+
+
+def what_if_verdict(before: tuple[str, float], after: tuple[str, float]) -> str:
+    """One line comparing the top class as trained and changed."""
+    (old, old_p), (new, new_p) = before, after
+    if old == new:
+        return f"The network still says **{new}**: {new_p:.0%}, as trained {old_p:.0%}."
+    return (
+        f"The network changes its mind: **{new}** ({new_p:.0%}) instead of **{old}** "
+        f"({old_p:.0%} as trained)."
+    )
+
+
+def what_if_setting(mode: str, muted: int, boosted: int) -> str:
+    """What the what-if set in one block, e.g. "SE off, 2 muted"; "" when nothing."""
+    parts = [] if str(mode) == "trained" else [what_if_mode_label(mode).split(" (")[0]]
+    if muted:
+        parts.append(f"{muted} muted")
+    if boosted:
+        parts.append(f"{boosted} boosted")
+    return ", ".join(parts)
+
+
+def what_if_changes_table(changes: Sequence, moved_by: float) -> pd.DataFrame:
+    """seattn.analysis.whatif.BlockChange rows as the page shows them, one row per block."""
+    rows, reached = [], False
+    for change in changes:
+        setting = what_if_setting(change.mode, change.muted, change.boosted)
+        reached = reached or bool(setting)
+        if not setting:
+            setting = "nothing: it reacts to what it receives" if reached else "nothing"
+        rows.append(
+            {
+                "block": f"Block {change.name.removeprefix('block')}",
+                "you set": setting,
+                "mean change": change.mean_abs,
+                "largest change": change.max_abs,
+                "at channel": change.largest if change.max_abs > 0 else None,
+                f"channels moved > {moved_by:g}": change.moved,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -27,6 +27,7 @@ from seattn.figures.style import MARGIN, TRANSPARENT, VIRIDIS
 HIGHLIGHT = "#e4572e"  # the channels or class the eye should go to
 BASE = "#4c78a8"
 MUTED = "#9db4cf"
+REFERENCE = "#333333"  # what the bars are read against: a data set's weights, or the original's
 MAPS_COLORSCALE = VIRIDIS
 WEIGHTS_COLORSCALE = VIRIDIS
 # The "none" template (seattn.figures.style) as a plain dict: figures here skip validation.
@@ -95,20 +96,41 @@ def channel_weight_bars(
     highlight: Sequence[int] | None = None,
     highlight_label: str = "highlighted",
     title: str = "Channel weights",
+    channel_means: np.ndarray | None = None,
+    channel_stds: np.ndarray | None = None,
+    reference_label: str = "dataset mean ± 1 std",
+    deviation: bool = False,
+    deviation_label: str = "weight − dataset mean",
 ) -> go.Figure:
     """One bar per channel: its SE weight (0 = switched off, 1 = passed on unchanged).
 
     The ``highlight`` channels (default: the 8 strongest) are coloured and named in the legend;
     hover gives the channel index and the exact weight. ``order="weight"`` sorts the bars
-    strongest first, ``"channel"`` keeps channel order.
+    largest first, ``"channel"`` keeps channel order.
+
+    ``channel_means`` (and optionally ``channel_stds``), one per channel, are what the bars are
+    read against: a data set's mean weight and spread per channel, or the weights of another
+    pass. They are drawn over the bars as ticks (with whiskers of ± one std). With ``deviation``
+    the bars are ``weights - channel_means`` instead (``deviation_label`` names them) and the
+    whiskers sit around zero, so the channels where this picture differs stand out.
     """
     weights = np.asarray(weights, dtype=np.float32)
     channels = np.arange(weights.shape[0])
+    means = None if channel_means is None else np.asarray(channel_means, dtype=np.float32)
+    stds = None if channel_stds is None else np.asarray(channel_stds, dtype=np.float32)
+    for name, values in (("channel_means", means), ("channel_stds", stds)):
+        if values is not None and values.shape != weights.shape:
+            raise ValueError(f"{name} has shape {values.shape}; the weights {weights.shape}")
+    if deviation and means is None:
+        raise ValueError("deviation needs channel_means to deviate from")
+    shown = weights - means if deviation else weights
+    value_name = deviation_label if deviation else "weight"
+    value_format = "%{y:+.4f}" if deviation else "%{y:.4f}"
     if highlight is None:
-        highlight = np.argsort(-weights, kind="stable")[:8]
+        highlight = np.argsort(-shown, kind="stable")[:8]
         highlight_label = f"{len(highlight)} strongest"
     marked = set(np.asarray(highlight).tolist())
-    ordered = np.argsort(-weights, kind="stable") if order == "weight" else channels
+    ordered = np.argsort(-shown, kind="stable") if order == "weight" else channels
     categories = [str(c) for c in ordered]
     traces = []
     for name, chosen, colour in (
@@ -122,14 +144,28 @@ def channel_weight_bars(
             {
                 "type": "bar",
                 "x": [str(c) for c in chosen],
-                "y": weights[chosen],
+                "y": shown[chosen],
                 "customdata": chosen.astype(np.int16),
                 "name": name,
                 "marker": {"color": colour},
-                "hovertemplate": "channel %{customdata}<br>weight %{y:.4f}<extra></extra>",
+                "hovertemplate": f"channel %{{customdata}}<br>{value_name} {value_format}"
+                "<extra></extra>",
             }
         )
-    mean = float(weights.mean()) if weights.size else 0.0
+    if means is not None and not (deviation and stds is None):  # no spread: nothing at zero
+        traces.append(
+            _reference_trace(categories, ordered, means, stds, reference_label, deviation)
+        )
+    if deviation:
+        reach = float(np.abs(shown).max(initial=0.0))
+        if stds is not None:
+            reach = max(reach, float(stds.max(initial=0.0)))
+        reach = max(reach, 0.05) * 1.1
+        value_range = [-reach, reach]
+    else:
+        value_range = [0, 1.02]
+    mean = float(shown.mean()) if shown.size else 0.0
+    what = "largest first" if deviation else "strongest first"
     return _figure(
         traces,
         _base_layout(
@@ -138,10 +174,15 @@ def channel_weight_bars(
                 "type": "category",
                 "categoryorder": "array",
                 "categoryarray": categories,
-                "title": {"text": "channel" + (" (strongest first)" if order == "weight" else "")},
+                "title": {"text": "channel" + (f" ({what})" if order == "weight" else "")},
                 "showticklabels": weights.shape[0] <= 64,
             },
-            yaxis={"range": [0, 1.02], "title": {"text": "weight"}, "showgrid": True},
+            yaxis={
+                "range": value_range,
+                "title": {"text": value_name},
+                "showgrid": True,
+                "zeroline": deviation,
+            },
             height=300,
             bargap=0.15,
             barmode="overlay",
@@ -164,13 +205,53 @@ def channel_weight_bars(
                     "y": mean,
                     "xanchor": "right",
                     "yanchor": "bottom",
-                    "text": f"mean {mean:.2f}",
+                    # "or 0.0": a mean that rounds to -0.00 reads +0.00
+                    "text": f"mean {round(mean, 2) or 0.0:+.2f}"
+                    if deviation
+                    else f"mean {mean:.2f}",
                     "showarrow": False,
                     "font": {"size": 11, "color": "#555"},
                 }
             ],
         ),
     )
+
+
+def _reference_trace(
+    categories: list[str],
+    ordered: np.ndarray,
+    means: np.ndarray,
+    stds: np.ndarray | None,
+    label: str,
+    deviation: bool,
+) -> dict:
+    """Ticks at each channel's reference value (at zero in the deviation view), whiskers ± std."""
+    centre = np.zeros(len(ordered), dtype=np.float32) if deviation else means[ordered]
+    spread = stds[ordered] if stds is not None else np.zeros(len(ordered), dtype=np.float32)
+    trace = {
+        "type": "scatter",
+        "mode": "markers",
+        "x": categories,
+        "y": centre,
+        "customdata": np.stack([ordered.astype(np.float32), means[ordered], spread], axis=1),
+        "name": label,
+        "marker": {"symbol": "line-ew-open", "size": 12, "color": REFERENCE, "line": {"width": 2}},
+        "hovertemplate": "channel %{customdata[0]:.0f}<br>"
+        + label
+        + ": %{customdata[1]:.4f}"
+        + (" ± %{customdata[2]:.4f}" if stds is not None else "")
+        + "<extra></extra>",
+    }
+    if stds is not None:
+        trace["error_y"] = {
+            "type": "data",
+            "array": spread,
+            "visible": True,
+            "color": REFERENCE,
+            "thickness": 1.2,
+            "width": 3,
+        }
+    return trace
 
 
 def excitation_matrix(

@@ -103,9 +103,10 @@ def test_a_model_without_se_says_there_is_nothing_to_measure(zoo):
     assert any("accuracy" in m.value for m in app.markdown)
 
 
-def test_images_that_cannot_be_read_give_a_message_not_an_exception(zoo, tmp_path):
+def test_images_that_cannot_be_found_give_a_message_not_an_exception(zoo, tmp_path, monkeypatch):
     import shutil
 
-    shutil.rmtree(tmp_path / "images")
+    shutil.rmtree(tmp_path / "images")  # the model's own data is gone, and so is the default
+    monkeypatch.setenv("SEATTN_DATA", str(tmp_path / "nowhere"))
     app = run(AppTest.from_file(ATLAS))
     assert "No evaluation images" in app.error[0].value

@@ -17,12 +17,14 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from seattn.analysis import explore
+from pages.ui import text
+from seattn.analysis import explore, whatif
+from seattn.analysis.atlas import open_atlas
 from seattn.model.checkpoints import load_model, save_checkpoint
 from seattn.model.cnn import SECNN
 from seattn.training.engine import train
 from seattn.training.spec import TrainSpec
-from tests.helpers import PROJECT_ROOT, button, chart_keys
+from tests.helpers import PROJECT_ROOT, button, chart_keys, write_image_folder
 
 APP = str(PROJECT_ROOT / "dashboard.py")
 EXPLORE = "pages/explore.py"
@@ -246,3 +248,144 @@ def test_checkpoint_upload_in_the_sidebar_is_vetted_then_selected(
     picker = app.selectbox(key=MODEL_KEY)
     assert picker.value.startswith("upload:")
     assert "mine.pt (uploaded, SE r=4)" in picker.format_func(picker.value)
+
+
+# -- the data set behind the bars, and what-if ------------------------------------------------
+
+
+def with_one_upload(colour: str = "orange") -> AppTest:
+    app = explore_app()
+    image = encode(Image.new("RGB", (32, 32), colour), "PNG")
+    app.file_uploader(key="explore_uploads").set_value(("one.png", image, "image/png")).run()
+    assert not app.exception and not app.error
+    return app
+
+
+def reference_traces(app: AppTest, key: str) -> list[dict]:
+    return [trace for trace in chart(app, key)["data"] if trace["type"] == "scatter"]
+
+
+def test_the_what_if_panel_changes_the_prediction_shown(zoo_folder: Path) -> None:
+    app = with_one_upload()
+    assert "What if…?" in [h.value for h in app.subheader]
+    assert says(app.info, "Nothing is changed yet")
+    assert not [key for key in chart_keys(app) if key.startswith("explore_whatif")]
+    modes = app.selectbox(key="explore_whatif_mode_block1")
+    assert modes.options == ["As trained", "SE off (every weight 1)"]  # no atlas: no freezing
+
+    modes.set_value("off")
+    app.multiselect(key="explore_whatif_mute_block2").set_value([0, 1])
+    button(app, "Show what changes").click().run()
+    assert not app.exception
+    whatif_charts = [key for key in chart_keys(app) if key.startswith("explore_whatif")]
+    assert whatif_charts == [
+        "explore_whatif_prediction_original",
+        "explore_whatif_prediction_changed",
+        "explore_whatif_bars_block1",
+        "explore_whatif_bars_block2",
+        "explore_whatif_bars_block3",
+    ]
+    block1 = chart(app, "explore_whatif_bars_block1")
+    assert reference_traces(app, "explore_whatif_bars_block1")[0]["name"] == "as trained"
+    assert {trace["name"] for trace in block1["data"]} >= {"as trained", "8 moved most"}
+    (table,) = app.dataframe  # the moves per block
+    changes = table.value
+    assert list(changes["you set"]) == [
+        "SE off",
+        "2 muted",
+        "nothing: it reacts to what it receives",
+    ]
+    first = chart(app, "explore_whatif_prediction_changed")["data"]
+
+    # Everything SE passes on from block 3 muted instead: another prediction.
+    app.selectbox(key="explore_whatif_mode_block1").set_value("trained")
+    app.multiselect(key="explore_whatif_mute_block2").set_value([])
+    app.multiselect(key="explore_whatif_mute_block3").set_value(list(range(128)))
+    button(app, "Show what changes").click().run()
+    assert not app.exception
+    assert chart(app, "explore_whatif_prediction_changed")["data"] != first
+    assert [t.label for t in app.tabs][-1] == "Block 3 · changed here"  # only block 3 is shown
+    assert chart_keys(app)[-1] == "explore_whatif_bars_block3"
+    app.session_state["explore_whatif_view"] = "deviation"
+    app.run()
+    assert not app.exception
+    title = chart(app, "explore_whatif_bars_block3")["layout"]["yaxis"]["title"]["text"]
+    assert title == "changed − as trained"
+
+    button(app, "Reset").click().run()
+    assert not app.exception
+    assert says(app.info, "Nothing is changed yet")
+    assert app.multiselect(key="explore_whatif_mute_block3").value == []
+
+
+def test_without_an_atlas_the_page_offers_to_measure_and_then_shows_the_data_set(
+    zoo_folder: Path,
+) -> None:
+    app = with_one_upload()
+    assert says(app.caption, text.NO_ATLAS_NOTE)
+    assert not reference_traces(app, "explore_bars_block1")
+    assert not [s for s in app.get("button_group") if s.key == "explore_bar_view"]
+
+    app.button(key="explore_measure").click().run()
+    for _ in range(120):  # the build runs in a thread beside the page
+        if says(app.caption, "Black ticks"):
+            break
+        app.run()
+    assert not app.exception and not app.error
+    assert says(app.caption, "Black ticks: each channel's mean weight over 30 held-out")
+    for block in ("block1", "block2", "block3"):
+        (reference,) = reference_traces(app, f"explore_bars_{block}")
+        assert reference["error_y"]["visible"] is True
+    # Measured once: a later run reads it back, and the measuring offer is gone.
+    app.run()
+    assert not says(app.caption, text.NO_ATLAS_NOTE)
+    assert len(reference_traces(app, "explore_bars_block2")) == 1
+
+
+def test_a_measured_model_shows_the_band_the_deviation_and_can_be_frozen(
+    zoo_folder: Path,
+) -> None:
+    atlas = open_atlas(zoo_folder / "se-r16.pt", model_name="se-r16")
+    means = whatif.DatasetContext.from_atlas(atlas).blocks["block2"].mean
+    app = with_one_upload("navy")
+    assert not says(app.caption, text.NO_ATLAS_NOTE)
+    (reference,) = reference_traces(app, "explore_bars_block2")
+    assert reference["name"] == "dataset mean ± 1 std"
+
+    app.session_state["explore_bar_view"] = "deviation"
+    app.run()
+    assert not app.exception
+    bars = chart(app, "explore_bars_block2")
+    assert bars["layout"]["yaxis"]["title"]["text"] == "weight − dataset mean"
+    assert "differ from the data set's" in bars["layout"]["title"]["text"]
+
+    modes = app.selectbox(key="explore_whatif_mode_block2")
+    assert "Frozen to the data-set mean" in modes.options
+    modes.set_value("frozen")
+    button(app, "Show what changes").click().run()
+    assert not app.exception
+    changed = chart(app, "explore_whatif_bars_block2")
+    order = [int(c) for c in changed["layout"]["xaxis"]["categoryarray"]]
+    assert order == sorted(range(64), key=lambda c: -means[c])  # the bars are the mean vector
+
+
+def test_a_model_that_cannot_be_measured_says_why(
+    zoo_folder: Path, trained_checkpoint: Path, tmp_path: Path
+) -> None:
+    other = write_image_folder(tmp_path / "other", per_class=2)
+    for folder in other.iterdir():
+        folder.rename(other / f"not-{folder.name}")
+    model, config = load_model(trained_checkpoint)
+    save_checkpoint(
+        zoo_folder / "se-r16.pt",
+        {"config": {**config, "data": str(other)}, "model_state": model.state_dict()},
+    )
+    app = with_one_upload()
+    app.button(key="explore_measure").click().run()
+    for _ in range(120):  # the build runs in a thread beside the page, and fails
+        if app.error:
+            break
+        app.run()
+    assert not app.exception
+    assert says(app.error, "could not be measured") and says(app.error, "not among the model's")
+    assert not reference_traces(app, "explore_bars_block1")

@@ -56,6 +56,61 @@ def test_channel_weight_bars_hide_crowded_tick_labels() -> None:
     assert figure.layout.xaxis.showticklabels is False
 
 
+def test_channel_weight_bars_against_the_data_set_draw_ticks_with_whiskers() -> None:
+    weights = np.array([0.2, 0.9, 0.5], dtype=np.float32)
+    means = np.array([0.3, 0.4, 0.5], dtype=np.float32)
+    stds = np.array([0.05, 0.1, 0.2], dtype=np.float32)
+    figure = figures.channel_weight_bars(
+        weights, highlight=[1], channel_means=means, channel_stds=stds, reference_label="data"
+    )
+    assert_valid(figure)
+    assert [trace.type for trace in figure.data] == ["bar", "bar", "scatter"]
+    reference = figure.data[-1]
+    assert reference.name == "data" and list(reference.x) == ["1", "2", "0"]  # the bars' order
+    np.testing.assert_allclose(reference.y, [0.4, 0.5, 0.3])
+    np.testing.assert_allclose(reference.error_y.array, [0.1, 0.2, 0.05])
+    assert "channel %{customdata[0]:.0f}" in reference.hovertemplate
+    assert tuple(figure.layout.yaxis.range) == (0, 1.02)
+
+
+def test_channel_weight_bars_deviation_from_the_mean_sorted_largest_first() -> None:
+    weights = np.array([0.2, 0.9, 0.5], dtype=np.float32)
+    means = np.array([0.3, 0.4, 0.5], dtype=np.float32)
+    stds = np.array([0.05, 0.1, 0.2], dtype=np.float32)
+    figure = figures.channel_weight_bars(
+        weights, highlight=[1], channel_means=means, channel_stds=stds, deviation=True
+    )
+    assert_valid(figure)
+    marked, others, reference = figure.data
+    assert list(figure.layout.xaxis.categoryarray) == ["1", "2", "0"]
+    np.testing.assert_allclose(marked.y, [0.5])
+    np.testing.assert_allclose(others.y, [0.0, -0.1], atol=1e-7)
+    np.testing.assert_allclose(reference.y, [0, 0, 0])  # whiskers around zero
+    low, high = figure.layout.yaxis.range
+    assert low == -high and high >= 0.5
+    assert figure.layout.yaxis.title.text == "weight − dataset mean"
+    assert "%{y:+.4f}" in marked.hovertemplate
+
+
+def test_channel_weight_bars_against_another_pass_without_spread() -> None:
+    weights = np.array([0.2, 0.9], dtype=np.float32)
+    original = np.array([0.25, 0.5], dtype=np.float32)
+    figure = figures.channel_weight_bars(weights, channel_means=original, reference_label="was")
+    assert_valid(figure)
+    assert figure.data[-1].name == "was" and figure.data[-1].error_y.array is None
+    deviation = figures.channel_weight_bars(weights, channel_means=original, deviation=True)
+    assert [trace.type for trace in deviation.data] == ["bar"]  # no ticks at zero
+    np.testing.assert_allclose(deviation.data[0].y, [0.4, -0.05], rtol=1e-6)
+
+
+def test_channel_weight_bars_refuse_a_deviation_without_means_or_a_wrong_shape() -> None:
+    weights = np.full(4, 0.5, dtype=np.float32)
+    with pytest.raises(ValueError, match="channel_means"):
+        figures.channel_weight_bars(weights, deviation=True)
+    with pytest.raises(ValueError, match="channel_stds has shape"):
+        figures.channel_weight_bars(weights, channel_means=weights, channel_stds=weights[:2])
+
+
 def grid(count: int, difference: bool = False) -> explore.FeatureMapPanels:
     rng = np.random.default_rng(0)
     before = rng.random((count, 8, 8), dtype=np.float32)
