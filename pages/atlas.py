@@ -69,10 +69,7 @@ st.caption(
     "whether it depends on the class, and what the network loses without it."
 )
 
-loaded = models.current_model()
-if loaded is None:
-    models.explain_no_model()
-    st.stop()
+loaded = models.model_or_stop()
 
 try:
     atlas = atlas_ui.cached_atlas(loaded.entry.path)

@@ -242,10 +242,7 @@ st.markdown(
     "before and after that weighting. New here? The **Home** page explains it in plain words."
 )
 
-loaded = models.current_model()
-if loaded is None:
-    models.explain_no_model()
-    st.stop()
+loaded = models.model_or_stop()
 
 
 # -- input ------------------------------------------------------------------------------------

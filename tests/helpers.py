@@ -19,6 +19,9 @@ from seattn.training.spec import TrainSpec
 REAL_DATA_ENV = "SEATTN_DATA"
 CLASSES = ("circle", "square", "stripes")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEST_OUTPUT = PROJECT_ROOT / "test-output"  # screenshots the browser tests leave behind
+# A Streamlit page in the browser whose script has finished its run.
+STREAMLIT_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def make_class_image(class_index: int, rng: np.random.Generator, size: int = 32) -> Image.Image:

@@ -3,6 +3,7 @@
     sidebar()             dashboard.py runs the page inside it: draws the shared sidebar first
     model_picker()        the picker alone (sidebar() and, as a fallback, current_model() call it)
     current_model()       the LoadedModel the user picked (None when there is none), for pages
+    model_or_stop()       the same, or the explanation below and the end of the page
     explain_no_model()    the message a page shows when current_model() is None
     load_model(path)      a checkpoint's (model, config), cached by path and modification time
     upload_limit_mb()     the configured per-file upload limit, to state it on a page
@@ -206,6 +207,15 @@ def current_model() -> LoadedModel | None:
     if not st.session_state.get(_PICKED_THIS_RUN):
         return model_picker()
     return st.session_state.get(_CURRENT)
+
+
+def model_or_stop() -> LoadedModel:
+    """The picked model; when there is none, the page says why and what to do, and stops."""
+    loaded = current_model()
+    if loaded is None:
+        explain_no_model()
+        st.stop()
+    return loaded
 
 
 def explain_no_model() -> None:

@@ -24,7 +24,7 @@ from plotly.colors import diverging, hex_to_rgb, qualitative
 from seattn.analysis.atlas.interventions import ALL_BLOCKS, Kind
 from seattn.analysis.atlas.measures import class_mean_weights
 from seattn.figures.explore import BASE, FONT, HIGHLIGHT, MAPS_COLORSCALE, TEMPLATE
-from seattn.figures.style import MARGIN, TRANSPARENT, empty_figure
+from seattn.figures.style import MARGIN, TRANSPARENT, empty_figure, panel_title
 
 FIXED_COLOUR = BASE
 ADAPTIVE_COLOUR = HIGHLIGHT
@@ -109,17 +109,7 @@ def _row_of_panels(titles: Sequence[str], y_titles: Sequence[str], categories: l
             "showgrid": True,
             "title": {"text": y_title, "font": {"size": 11}},
         }
-        layout["annotations"].append(
-            {
-                "text": f"<b>{title}</b>",
-                "xref": "paper",
-                "yref": "paper",
-                "x": (domain[0] + domain[1]) / 2,
-                "y": 1.02,
-                "yanchor": "bottom",
-                "showarrow": False,
-            }
-        )
+        layout["annotations"].append(panel_title(title, domain))
     return layout
 
 

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from seattn.analysis.explore import FeatureMapPanels, ToySE, tile_maps
-from seattn.figures.style import MARGIN, TRANSPARENT, VIRIDIS
+from seattn.figures.style import MARGIN, TRANSPARENT, VIRIDIS, panel_title
 
 HIGHLIGHT = "#e4572e"  # the channels or class the eye should go to
 BASE = "#4c78a8"
@@ -349,17 +349,7 @@ def feature_map_grid(panels: FeatureMapPanels, *, height: int | None = None) -> 
                 "hovertemplate": f"channel %{{customdata}}<br>%{{z:.3f}}<extra>{title}</extra>",
             }
         )
-        layout["annotations"].append(
-            {
-                "text": f"<b>{title}</b>",
-                "xref": "paper",
-                "yref": "paper",
-                "x": (domain[0] + domain[1]) / 2,
-                "y": 1.0,
-                "yanchor": "bottom",
-                "showarrow": False,
-            }
-        )
+        layout["annotations"].append(panel_title(title, domain, y=1.0))
     return _figure(traces, layout)
 
 
@@ -456,17 +446,7 @@ def se_schematic(toy: ToySE) -> go.Figure:
         },
     ]
     for domain, title in zip(domains, titles, strict=True):
-        layout["annotations"].append(
-            {
-                "text": f"<b>{title}</b>",
-                "xref": "paper",
-                "yref": "paper",
-                "x": (domain[0] + domain[1]) / 2,
-                "y": 1.02,
-                "yanchor": "bottom",
-                "showarrow": False,
-            }
-        )
+        layout["annotations"].append(panel_title(title, domain))
     for left, right in zip(domains, domains[1:], strict=False):
         layout["annotations"].append(
             {

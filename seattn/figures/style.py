@@ -13,6 +13,20 @@ VIRIDIS = "Viridis"  # weights and activations, on every page
 MESSAGE_FONT = {"size": 14, "color": "#666"}
 
 
+def panel_title(title: str, domain: tuple[float, float] | list[float], y: float = 1.02) -> dict:
+    """A bold title centred over one panel of a figure whose x domain is ``domain`` (a layout
+    annotation: figures that place their own panels skip make_subplots' validation)."""
+    return {
+        "text": f"<b>{title}</b>",
+        "xref": "paper",
+        "yref": "paper",
+        "x": (domain[0] + domain[1]) / 2,
+        "y": y,
+        "yanchor": "bottom",
+        "showarrow": False,
+    }
+
+
 def empty_figure(message: str, height: int = 260) -> go.Figure:
     """A blank figure that says why there is nothing to draw yet."""
     figure = go.Figure()

@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING
 import pytest
 
 from seattn.analysis.atlas import open_atlas
-from tests.helpers import write_checkpoint, write_image_folder
+from tests.helpers import STREAMLIT_IDLE, TEST_OUTPUT, write_checkpoint, write_image_folder
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
-PROJECT = Path(__file__).resolve().parents[2]
-SCREENSHOT = PROJECT / "test-output" / "atlas-channel.png"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SCREENSHOT = TEST_OUTPUT / "atlas-channel.png"
+IDLE = STREAMLIT_IDLE
 
 
 @pytest.fixture

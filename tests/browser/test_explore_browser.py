@@ -16,16 +16,15 @@ import pytest
 
 from seattn.training.engine import train
 from seattn.training.spec import TrainSpec
-from tests.helpers import make_class_image
+from tests.helpers import STREAMLIT_IDLE, TEST_OUTPUT, make_class_image
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
-PROJECT = Path(__file__).resolve().parents[2]
-SCREENSHOT = PROJECT / "test-output" / "explore.png"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SCREENSHOT = TEST_OUTPUT / "explore.png"
+IDLE = STREAMLIT_IDLE
 
 
 @pytest.fixture
