@@ -27,6 +27,7 @@ PLOT_CONFIG = {"displaylogo": False}
 VIEWS = ("Depth", "Classes", "Channel", "Interventions")
 VIEW_KEY, BLOCK_KEY, CHANNEL_KEY = "atlas_view", "atlas_block", "atlas_channel"
 _LINK_READ = "atlas_link_read"  # the URL's block and channel were applied in this session
+_PENDING_CHANNEL = "atlas_pending_channel"  # (block, channel) a click chose, for the next run
 
 
 def apply_link(block_names: list[str]) -> None:
@@ -44,10 +45,16 @@ def apply_link(block_names: list[str]) -> None:
 
 
 def open_channel(block: str, channel: int) -> None:
-    st.session_state[BLOCK_KEY] = block
-    st.session_state[CHANNEL_KEY] = channel
-    st.session_state[VIEW_KEY] = "Channel"
+    """Show a channel's page: on a rerun, since the widgets that choose it are drawn already."""
+    st.session_state[_PENDING_CHANNEL] = (block, channel)
     st.rerun()
+
+
+def apply_pending_channel() -> None:
+    pending = st.session_state.pop(_PENDING_CHANNEL, None)
+    if pending is not None:
+        st.session_state[BLOCK_KEY], st.session_state[CHANNEL_KEY] = pending
+        st.session_state[VIEW_KEY] = "Channel"
 
 
 def clicked_channel(event) -> int | None:
@@ -114,6 +121,7 @@ if not atlas.has_se:
 
 block_names = [block.name for block in atlas.blocks]
 apply_link(block_names)
+apply_pending_channel()
 st.session_state.setdefault(VIEW_KEY, "Depth")
 view = st.segmented_control("View", VIEWS, key=VIEW_KEY) or "Depth"
 summary = atlas.summary()
@@ -131,14 +139,13 @@ elif view == "Classes":
     st.caption(
         "Each row: how a class's mean weights differ from the mean over all pictures (red: "
         "weighted up for this class, blue: down). Channels sorted by their mean weight. Click a "
-        "channel to open its page."
+        "point on the lines below to open that channel's page."
     )
-    heatmap = st.plotly_chart(
+    # Not selectable: plotly.js sends no click selection for heatmap cells.
+    st.plotly_chart(
         figures.class_profile_heatmap(block.weights, atlas.labels, atlas.classes, block=block_name),
         config=PLOT_CONFIG,
         key="atlas_heatmap",
-        on_select="rerun",
-        selection_mode="points",
     )
     chosen = st.multiselect(
         "Classes as lines", atlas.classes, default=atlas.classes[:2], key="atlas_classes"
@@ -152,7 +159,7 @@ elif view == "Classes":
         on_select="rerun",
         selection_mode="points",
     )
-    picked = clicked_channel(heatmap) or clicked_channel(lines)
+    picked = clicked_channel(lines)
     if picked is not None:
         open_channel(block_name, picked)
 

@@ -384,7 +384,9 @@ def class_lines_figure(
                 "text": [f"{s:.3f}" for s in spread.tolist()],
                 "name": f"{name} ({images} images)",
                 "legendgroup": name,
-                "mode": "lines",
+                # markers: plotly selects points by click only on traces that draw them
+                "mode": "lines+markers",
+                "marker": {"size": 5, "color": colour},
                 "line": {"color": colour, "width": 1.8},
                 "hovertemplate": f"{name}, channel %{{customdata}}<br>"
                 "mean weight %{y:.3f} ± %{text}<extra></extra>",
@@ -398,7 +400,8 @@ def class_lines_figure(
             "y": overall,
             "customdata": channels,
             "name": f"all images ({len(labels)})",
-            "mode": "lines",
+            "mode": "lines+markers",
+            "marker": {"size": 6, "color": MEAN_COLOUR},
             "line": {"color": MEAN_COLOUR, "width": 2.5},
             "hovertemplate": "all images, channel %{customdata}<br>"
             "mean weight %{y:.3f}<extra></extra>",

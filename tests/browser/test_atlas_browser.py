@@ -6,6 +6,7 @@ atlas is built before the server starts, in the server's own data folder.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,3 +56,33 @@ def test_a_channel_link_opens_that_channel_with_its_pictures(server: str, page: 
     assert "channel=17" in page.url
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_clicking_a_channel_in_the_class_lines_opens_its_page(server: str, page: Page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/atlas?model=se-r8")
+    classes = page.locator(".st-key-atlas_view").get_by_text("Classes", exact=True)
+    classes.wait_for(timeout=90_000)
+    page.locator(IDLE).wait_for(timeout=60_000)
+    classes.click()
+    lines = page.locator(".st-key-atlas_lines .js-plotly-plot")
+    expect(lines).to_be_visible(timeout=60_000)
+    page.locator(IDLE).wait_for(timeout=60_000)
+    lines.scroll_into_view_if_needed()
+    area = page.locator(".st-key-atlas_lines .nsewdrag").first.bounding_box()
+    assert area is not None
+    hover = page.locator(".st-key-atlas_lines .hoverlayer .hovertext")
+    x = area["x"] + area["width"] / 2
+    for step in range(60):  # find a line under the pointer, then click there
+        y = area["y"] + area["height"] * step / 60
+        page.mouse.move(x, y)
+        page.wait_for_timeout(50)
+        if hover.count():
+            break
+    text = hover.first.text_content() or ""
+    channel = int(re.search(r"channel (\d+)", text).group(1))
+    page.mouse.click(x, y)
+    heading = page.get_by_role("heading", name=f"channel {channel}")
+    heading.wait_for(timeout=60_000)
+    expect(heading).to_contain_text("Block 1")
