@@ -1,4 +1,5 @@
-"""Example pictures for Explore: held-out images of the SEATTN_DATA folder, listed once."""
+"""Example pictures for every page: a data set's held-out images when one is found, else the
+samples shipped with the package (seattn.data.examples.find_example_pool), listed once."""
 
 from __future__ import annotations
 
@@ -10,41 +11,48 @@ import streamlit as st
 from pages.ui.routing import EXPLORE_PAGE
 from seattn import settings
 from seattn.data.datasets import DataError
-from seattn.data.examples import ExamplePool
-from seattn.data.examples import example_pool as list_example_pool
+from seattn.data.examples import ExamplePool, find_example_pool
 from seattn.training.spec import DEFAULT_VAL_FRACTION
 
 EXAMPLES_REQUESTED = "seattn_explore_examples_requested"
 
 
 @st.cache_resource(max_entries=4, show_spinner="Listing example images…")
-def _cached_pool(folder: str, val_fraction: float, split_seed: int, stamp: float) -> ExamplePool:
+def _cached_pool(
+    candidates: tuple[str, ...], val_fraction: float, split_seed: int, stamps: tuple[float, ...]
+) -> ExamplePool:
     # A resource, not data: thousands of paths are not copied on every rerun; nobody mutates it.
-    # stamp (the folder's modification time) is only part of the key.
-    return list_example_pool(folder, val_fraction=val_fraction, split_seed=split_seed)
+    # stamps (the folders' modification times) are only part of the key.
+    return find_example_pool(candidates, val_fraction=val_fraction, split_seed=split_seed)
+
+
+def _stamp(folder: str) -> float:
+    try:
+        return os.stat(folder).st_mtime
+    except OSError:
+        return 0.0
 
 
 def example_pool(config: dict[str, Any] | None = None) -> ExamplePool | str:
-    """Held-out images of the SEATTN_DATA folder, or a sentence saying why there are none.
+    """Pictures the picked model did not train on: the held-out images of SEATTN_DATA's folder or
+    of the model's own training folder, else the shipped samples; a sentence if none can be read.
 
     ``config`` (the picked model's) supplies the validation fraction and split seed, so the
     examples are images that model was not trained on when it was trained on this folder.
     """
-    folder = settings.example_data_folder()
     config = config or {}
-    try:
-        stamp = os.stat(folder).st_mtime if folder else 0.0
-    except OSError:
-        stamp = 0.0
+    candidates = tuple(
+        str(folder) for folder in (settings.example_data_folder(), config.get("data")) if folder
+    )
     try:
         return _cached_pool(
-            folder or "",
+            candidates,
             float(config.get("val_fraction") or DEFAULT_VAL_FRACTION),
             int(config.get("split_seed") or 0),
-            stamp,
+            tuple(_stamp(folder) for folder in candidates),
         )
-    except DataError as error:
-        return str(error)
+    except (DataError, OSError) as error:  # only when the shipped samples are missing too
+        return f"No example pictures: {error}"
 
 
 def request_examples() -> None:

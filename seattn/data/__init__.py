@@ -1,1 +1,1 @@
-"""Images in: untrusted bytes -> checked images; data sets and their decoded cache; batch augmentation."""
+"""Images in: untrusted bytes -> checked images; data sets and their decoded cache; augmentation."""

@@ -27,7 +27,6 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-
 # ColorJitter's four ops, in the index order torchvision's ColorJitter.get_params permutes.
 BRIGHTNESS, CONTRAST, SATURATION, HUE = range(4)
 

@@ -1,14 +1,21 @@
-"""Example pictures: held-out images of a class-folder data set, listed but not decoded."""
+"""Example pictures: held-out images of a class-folder data set, listed but not decoded.
+
+One rule for every page (``find_example_pool``): the held-out images of the first data set found
+among the candidates (SEATTN_DATA, then the model's own training folder), else the sample
+pictures shipped in seattn/data/samples/.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from seattn.data.datasets import DEFAULT_VAL_FRACTION, DataError, validation_files
+from seattn.data.cifar10 import is_cifar10
+from seattn.data.datasets import DEFAULT_VAL_FRACTION, DataError, list_folder, validation_files
+from seattn.data.samples import SAMPLES_DIR
 
 
 @dataclass(frozen=True)
@@ -20,10 +27,41 @@ class ExamplePool:
     held_out_folder: Path | None  # the test/ (or val/) folder they come from; None: seeded split
     val_fraction: float
     split_seed: int
+    is_samples: bool = False  # the pictures shipped with the package, not a data set's
 
     @property
     def classes(self) -> list[str]:
         return list(self.files)
+
+
+def sample_pool() -> ExamplePool:
+    """The sample pictures shipped with the package (seattn.data.samples)."""
+    samples, classes = list_folder(SAMPLES_DIR)
+    files: dict[str, list[Path]] = {name: [] for name in classes}
+    for path, label in samples:
+        files[classes[label]].append(Path(path))
+    return ExamplePool(SAMPLES_DIR, files, SAMPLES_DIR, DEFAULT_VAL_FRACTION, 0, is_samples=True)
+
+
+def find_example_pool(
+    candidates: Iterable[str | Path | None],
+    *,
+    val_fraction: float = DEFAULT_VAL_FRACTION,
+    split_seed: int = 0,
+) -> ExamplePool:
+    """The held-out images of the first candidate folder that has some, else the samples.
+
+    Candidates that are not set, name CIFAR-10 (torchvision's copy has no files to show) or
+    cannot be listed are passed over.
+    """
+    for folder in candidates:
+        if not folder or is_cifar10(str(folder)):
+            continue
+        try:
+            return example_pool(folder, val_fraction=val_fraction, split_seed=split_seed)
+        except DataError:
+            continue
+    return sample_pool()
 
 
 def example_pool(
