@@ -16,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+	$(BIN)/python serve.py --server.port $(PORT)
 
 test: $(STAMP) lint
 	scripts/ensure-chromium

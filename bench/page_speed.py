@@ -2,7 +2,9 @@
 
     PYTHONPATH=. python -m bench.page_speed [--repeats 5] [--pages home,explore,atlas,...]
 
-For every page: a fresh ``streamlit run dashboard.py`` server (nothing imported, nothing cached),
+For every page: a fresh server (nothing imported, nothing cached) started as ``make run`` starts
+it (``python serve.py``, which imports the heavy libraries before it opens its port) and, as the
+baseline in the same run, as plain ``streamlit run dashboard.py``;
 Debian's Chromium opening the page's URL, and the time until the page has settled: its title is
 shown, the script has finished, no spinner is left and every plotly chart has drawn. Then the
 median of ``--repeats`` further visits (new sessions on the warm server). On top, where the page
@@ -67,13 +69,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+LAUNCHERS = {  # how the server is started
+    "serve.py": [sys.executable, "serve.py"],
+    "streamlit run": [sys.executable, "-m", "streamlit", "run", "dashboard.py"],
+}
+
+
 @contextmanager
-def fresh_server() -> Iterator[str]:
+def fresh_server(launcher: str) -> Iterator[str]:
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(PROJECT))
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     command = [
-        sys.executable, "-m", "streamlit", "run", "dashboard.py",
+        *LAUNCHERS[launcher],
         "--server.headless", "true", "--server.port", str(port),
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip
@@ -81,6 +89,7 @@ def fresh_server() -> Iterator[str]:
         command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -88,7 +97,8 @@ def fresh_server() -> Iterator[str]:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
                     break
             except OSError:
-                time.sleep(0.2)
+                time.sleep(0.1)
+        print(f"    ({launcher}: server up in {time.perf_counter() - started:.1f} s)")
         yield url
     finally:
         process.terminate()
@@ -124,9 +134,19 @@ def pictures(count: int) -> list[dict]:
     return files
 
 
+def first_visit(browser, name: str, launcher: str) -> float:
+    path, title = PAGES[name]
+    with fresh_server(launcher) as url:
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        seconds = timed(lambda: (page.goto(f"{url}/{path}"), settle(page, title)))
+        page.close()
+    return seconds
+
+
 def measure_page(browser, name: str, repeats: int) -> None:
     path, title = PAGES[name]
-    with fresh_server() as url:
+    baseline = first_visit(browser, name, "streamlit run")
+    with fresh_server("serve.py") as url:
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         first = timed(lambda: (page.goto(f"{url}/{path}"), settle(page, title)))
         warm = []
@@ -136,8 +156,9 @@ def measure_page(browser, name: str, repeats: int) -> None:
             again.close()
         verdict = "meets" if first <= TARGET_FIRST_S else "misses"
         print(
-            f"{name:8s} first visit {first:6.2f} s ({verdict} {TARGET_FIRST_S:.0f} s), "
-            f"warm visit median {statistics.median(warm):.2f} s over {repeats}"
+            f"{name:8s} first visit {first:6.2f} s ({verdict} {TARGET_FIRST_S:.0f} s; plain "
+            f"streamlit run: {baseline:.2f} s), warm visit median {statistics.median(warm):.2f} s "
+            f"over {repeats}"
         )
         if name == "atlas" and page.locator(".st-key-atlas_view").count():
             views = list(ATLAS_VIEWS)

@@ -68,7 +68,7 @@ def sweep_form(expanded: bool) -> None:
         )
         left, right = st.columns(2)
         data = forms.data_input(
-            left, "compare", folder_help="Used when 'An image folder' is chosen."
+            left, "compare", folder_help=f"Used when '{text.DATA_FOLDER_CHOICE}' is chosen."
         )
         ratios = right.multiselect(
             "Reduction ratios",
@@ -101,7 +101,11 @@ def sweep_form(expanded: bool) -> None:
         st.error(str(error))
         return
     try:
+        # Refused, with the data's check, when the data is not here and cannot be fetched.
         plan = sweep.plan_sweep(base, ratios, seeds, root)
+    except queue.DataUnavailable as error:
+        st.error(text.data_problem(error.check))
+        return
     except queue.JobError as error:
         st.error(str(error))
         return
@@ -231,8 +235,6 @@ def depth_tab(group: grouping.ComparisonGroup) -> None:
         "share that is a fixed gain per channel, how much the class explains, and how well the "
         "class can be guessed from the weights alone, for every ratio of the group."
     )
-    if not st.toggle("Show the depth measures", key="compare_depth"):
-        return  # reading every model's atlas costs a moment on a first visit: on request only
     with_se = [m for m in group.models if m.has_weights and m.reduction_ratio is not None]
     measured, missing = {}, []
     for model in with_se:
@@ -356,18 +358,25 @@ if not groups:
     st.stop()
 
 group = choose_group(groups)
-table, charts, attention_view, one_image, depth = st.tabs(
-    ["Table", "Charts", "Attention", "One image, every ratio", "Across depth (atlas)"]
-)
-with table:
-    table_tab(group)
-with charts:
-    charts_tab(group)
-with depth:
-    depth_tab(group)
-validation = validation_set(group.key, default_data_spec(), group)
-for tab, draw in ((attention_view, attention_tab), (one_image, one_image_tab)):
+# Only the open tab runs (its .open): the attention tabs read thousands of images and run every
+# model, which a visit to the table should not wait for.
+TABS = {
+    "Table": table_tab,
+    "Charts": charts_tab,
+    "Attention": attention_tab,
+    "One image, every ratio": one_image_tab,
+    "Across depth (atlas)": depth_tab,
+}
+NEEDS_VALIDATION = (attention_tab, one_image_tab)
+tabs = st.tabs(list(TABS), key="compare_tab", on_change="rerun")
+for tab, draw in zip(tabs, TABS.values(), strict=True):
+    if not tab.open:
+        continue
     with tab:
+        if draw not in NEEDS_VALIDATION:
+            draw(group)
+            continue
+        validation = validation_set(group.key, default_data_spec(), group)
         if isinstance(validation, str):
             st.info(validation)
         else:

@@ -85,19 +85,27 @@ def test_runs_on_other_data_are_a_group_of_their_own(page, store):
     assert table["best val accuracy"].iloc[0] == pytest.approx(metrics["val_accuracy"].max())
 
 
-def test_attention_and_one_image_views_are_drawn(page):
-    # Accuracy, parameters, curves; attention statistics, CKA; one image's weights, correlation.
-    assert chart_keys(page) == [
+def open_tab(page: AppTest, name: str) -> AppTest:
+    page.session_state["compare_tab"] = name
+    page.run()
+    assert not page.exception, page.exception
+    return page
+
+
+def test_only_the_open_tab_is_drawn_and_each_tab_draws_its_charts(page):
+    # The table first: no chart, no validation image read, no model run.
+    assert chart_keys(page) == []
+    assert chart_keys(open_tab(page, "Charts")) == [
         "compare_accuracy",
         "compare_parameters",
         "compare_curves",
-        "compare_attention",
-        "compare_cka",
-        "compare_image_weights",
-        "compare_image_correlation",
     ]
+    # Attention statistics, CKA; one image's weights, correlation.
+    assert chart_keys(open_tab(page, "Attention")) == ["compare_attention", "compare_cka"]
     statistics = frame_with(page, "entropy")
     assert set(statistics["variant"]) == {"r=4", "r=8"}
+    open_tab(page, "One image, every ratio")
+    assert chart_keys(page) == ["compare_image_weights", "compare_image_correlation"]
     predictions = frame_with(page, "prediction")
     assert predictions["variant"].tolist() == ["no SE", "r=4", "r=8"]
     page.slider(key="compare_image").set_value(3).run()
@@ -151,7 +159,7 @@ def test_the_depth_tab_measures_the_groups_models_on_request_and_draws_them_side
     page, store, monkeypatch, tmp_path
 ):
     monkeypatch.setenv("SEATTN_DATA_DIR", str(tmp_path / "data"))  # no atlas from other tests
-    page.toggle(key="compare_depth").set_value(True)
+    page.session_state["compare_tab"] = "Across depth (atlas)"
     page.run()
     assert not page.exception, page.exception
     assert "compare_depth_chart" in chart_keys(page)
