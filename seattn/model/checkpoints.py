@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -55,23 +56,8 @@ def read_checkpoint(path: Path | str) -> dict[str, Any]:
         raise CheckpointError(f"{path}: the file is empty")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        if "invalid load key" in str(error) or "Weights only load failed" not in str(error):
-            raise CheckpointError(
-                f"{path}: not a readable checkpoint (not a PyTorch file, or truncated)"
-            ) from None
-        # weights_only refused a pickled object: code we will not run.
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
-        what = f"({found.group(1)})" if found else "(not tensors or plain types)"
-        raise CheckpointError(
-            f"{path}: refused, it holds pickled Python objects that are not plain data {what}; "
-            "nothing in it was run"
-        ) from None
-    except Exception as error:  # torch raises many types for damaged files; all mean the same
-        raise CheckpointError(
-            f"{path}: not a readable checkpoint (truncated or not a PyTorch file: "
-            f"{str(error).splitlines()[0][:160] if str(error) else type(error).__name__})"
-        ) from None
+    except Exception as error:  # torch raises many types for damaged files: diagnose the bytes
+        raise CheckpointError(f"{path}: {_why_unreadable(path, error)}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a seattn checkpoint (no '{FORMAT}' marker)")
     if payload.get("format_version") != FORMAT_VERSION:
@@ -82,6 +68,40 @@ def read_checkpoint(path: Path | str) -> dict[str, Any]:
         if key not in payload:
             raise CheckpointError(f"{path}: the checkpoint has no '{key}'")
     return payload
+
+
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
+PICKLE_PROTOCOL_2 = b"\x80\x02"  # torch's legacy format starts with a pickle of protocol 2
+
+
+def _why_unreadable(path: Path, error: Exception) -> str:
+    """What a file that torch.load(weights_only=True) refused is, from its own bytes: true and in
+    a user's terms, never torch's internal message."""
+    # Only a refused GLOBAL (a class or function to import) means "objects we will not build";
+    # weights_only also fails on bytes that are no pickle at all ("Unsupported operand").
+    found = re.search(r"unsupported global:? (?:GLOBAL )?(\S+)", str(error), re.IGNORECASE)
+    if isinstance(error, pickle.UnpicklingError) and found:
+        return (
+            "refused: it holds Python objects other than tensors and plain data "
+            f"({found.group(1)}); nothing in it was run"
+        )
+    head = path.read_bytes()[:4096]
+    if head.startswith(ZIP_MAGIC):
+        if not zipfile.is_zipfile(path):
+            return "the file is cut short (a checkpoint not completely written or downloaded)"
+        with zipfile.ZipFile(path) as archive:
+            if not any(name.endswith("data.pkl") for name in archive.namelist()):
+                return "a zip archive, but not a PyTorch checkpoint"
+        return "a PyTorch archive that is damaged inside (its parts do not read back)"
+    if head.startswith(PICKLE_PROTOCOL_2):
+        return "not a PyTorch checkpoint, or one cut short (its data ends early or is damaged)"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not a PyTorch checkpoint (its bytes are not a format PyTorch writes)"
+    if all(ch.isprintable() or ch.isspace() for ch in text):
+        return "a text file, not a PyTorch checkpoint"
+    return "not a PyTorch checkpoint (its bytes are not a format PyTorch writes)"
 
 
 _UNSET: Any = object()

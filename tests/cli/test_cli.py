@@ -135,7 +135,7 @@ def test_unreadable_inputs_exit_with_one_clear_line(trained_run, tmp_path):
     truncated = tmp_path / "cut.pt"
     truncated.write_bytes((trained_run / "checkpoint.pt").read_bytes()[:1000])
     assert_one_clean_error_line(
-        seattn("predict", truncated, text, check=False), "cut.pt", "truncated"
+        seattn("predict", truncated, text, check=False), "cut.pt", "cut short"
     )
     assert_one_clean_error_line(
         seattn("train", "--data", tmp_path / "absent", "--run-dir", tmp_path / "r", check=False),
