@@ -22,11 +22,13 @@ from typing import Any
 from seattn import settings, zoo
 from seattn.atomic import atomic_path
 from seattn.model.checkpoints import CheckpointError, load_model
-from seattn.model.ratios import parse_ratio
+from seattn.model.ratios import parse_ratio, ratio_order
 from seattn.training.recipes import Recipe
 from seattn.training.runfiles import CHECKPOINT_FILE, RunState, effective_state, list_runs
 
 CHECKPOINT_UPLOAD_TYPES = ("pt", "pth", "ckpt")
+# Uploaded checkpoints kept on disk (the most recently used; older ones are removed).
+UPLOADS_KEPT = 16
 
 
 class ModelSource(StrEnum):
@@ -50,7 +52,8 @@ class ModelEntry:
     reduction_ratio: int | None = None
     ratio_known: bool = False  # False: the record does not say (or says nonsense)
     epochs: int | None = None
-    val_accuracy: float | None = None  # a share (0..1) or, in old metadata, a percentage
+    val_accuracy: float | None = None  # of these weights (a run: its last epoch); a share 0..1
+    best_val_accuracy: float | None = None  # the best epoch's, when it differs from the weights
     recipe: Recipe | None = None
     data_name: str | None = None
     state: RunState | str | None = None  # runs only
@@ -83,10 +86,21 @@ def _number(value: Any) -> float | None:
 
 
 def bundled_entries(folder: Path | None = None) -> list[ModelEntry]:
-    """Every bundled model (``seattn.zoo``), the default one (``se-r16``) first."""
+    """Every bundled model (``seattn.zoo``): the default one (``se-r16``) first, then by recipe
+    (one model's variants together) and growing ratio: no-se, se-r2, se-r4, ... se-r32."""
     models = zoo.bundled_models(Path(folder) if folder is not None else None)
-    names = sorted(models, key=lambda name: (name != zoo.DEFAULT_MODEL, name))
-    return [_bundled_entry(models[name]) for name in names]
+    entries = [_bundled_entry(models[name]) for name in models]
+    return sorted(entries, key=_bundled_order)
+
+
+def _bundled_order(entry: ModelEntry) -> tuple:
+    variant = ratio_order(entry.reduction_ratio) if entry.ratio_known else 10**6
+    recipe = (
+        entry.name.removeprefix(zoo.model_name(entry.reduction_ratio))
+        if entry.ratio_known
+        else entry.name
+    )
+    return (entry.name != zoo.DEFAULT_MODEL, recipe, variant, entry.name)
 
 
 def _bundled_entry(path: Path) -> ModelEntry:
@@ -97,6 +111,7 @@ def _bundled_entry(path: Path) -> ModelEntry:
         source=ModelSource.BUNDLED,
         path=path,
         val_accuracy=_number(meta.get("val_accuracy")),
+        best_val_accuracy=_number(meta.get("best_val_accuracy")),
         **_facts(meta),
     )
 
@@ -115,6 +130,7 @@ def run_entries(root: Path | None = None) -> list[ModelEntry]:
         config = run.read_config()
         status = run.read_status()
         last = status.get("last_epoch") or {}
+        accuracies = run.read_metrics().get("val_accuracy")
         entries.append(
             ModelEntry(
                 key=f"{ModelSource.RUN}:{run.name}",
@@ -122,6 +138,11 @@ def run_entries(root: Path | None = None) -> list[ModelEntry]:
                 source=ModelSource.RUN,
                 path=run.checkpoint_path,
                 val_accuracy=_number(last.get("val_accuracy")),
+                best_val_accuracy=(
+                    float(accuracies.max())
+                    if accuracies is not None and accuracies.notna().any()
+                    else None
+                ),
                 data_name=(config.get("data_description") or {}).get("name") or config.get("data"),
                 state=effective_state(status),
                 **_facts(config),
@@ -163,6 +184,7 @@ def save_upload(data: bytes, name: str, folder: Path | None = None) -> ModelEntr
     path = folder / f"{digest}.pt"
     if path.exists():
         _, config = load_model(path)
+        path.touch()  # recently used: the last to be removed
     else:
         # Checked under its temporary name: a concurrent session never sees half a file, and a
         # refused one never takes the real name.
@@ -172,6 +194,7 @@ def save_upload(data: bytes, name: str, folder: Path | None = None) -> ModelEntr
                 _, config = load_model(tmp)
             except CheckpointError as error:
                 raise CheckpointError(str(error).replace(str(tmp), name)) from None
+        prune_uploads(folder)
     facts = _facts(config)
     facts.pop("epochs")  # a checkpoint's config gives the planned epochs, not the trained ones
     return ModelEntry(
@@ -182,6 +205,24 @@ def save_upload(data: bytes, name: str, folder: Path | None = None) -> ModelEntr
         classes=len(config.get("classes", [])),
         **facts,
     )
+
+
+def prune_uploads(folder: Path, keep: int | None = None) -> list[Path]:
+    """Remove all but the ``keep`` most recently used uploads of ``folder``; returns the removed.
+
+    Uploads are a cache of what visitors brought, not their only copy; without a cap a public
+    dashboard's temporary folder would only grow.
+    """
+    keep = UPLOADS_KEPT if keep is None else keep
+    uploads = sorted(Path(folder).glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = []
+    for old in uploads[keep:]:
+        try:
+            old.unlink()
+            removed.append(old)
+        except OSError:  # another session removed it first
+            pass
+    return removed
 
 
 def _read_metadata(folder: Path, name: str) -> dict[str, Any]:

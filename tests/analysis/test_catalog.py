@@ -137,6 +137,9 @@ def test_runs_with_a_checkpoint_are_offered_and_unfinished_ones_say_so(
     assert entry.source == catalog.ModelSource.RUN and entry.path == root / "done" / "checkpoint.pt"
     assert entry.name == "done" and (entry.reduction_ratio, entry.ratio_known) == (4, True)
     assert entry.val_accuracy is not None and 0 <= entry.val_accuracy <= 1
+    metrics = Run(root / "done").read_metrics()
+    assert entry.val_accuracy == metrics["val_accuracy"].iloc[-1]  # the weights the picker opens
+    assert entry.best_val_accuracy == metrics["val_accuracy"].max()  # what the Train page shows
     assert entry.epochs == 1 and entry.data_name
 
 
@@ -221,3 +224,37 @@ def test_an_upload_of_another_architecture_is_refused(tmp_path: Path) -> None:
     payload["config"]["reduction_ratio"] = 8  # weights of r=4 claimed to be r=8
     with pytest.raises(CheckpointError, match="do not fit the r=8 architecture"):
         catalog.save_upload(pickled(payload), "wrong.pt", tmp_path)
+
+
+def test_bundled_models_are_offered_default_first_then_by_recipe_and_growing_ratio(tmp_path):
+    from tests.helpers import write_checkpoint
+
+    for name, ratio in (
+        ("se-r32", 32), ("se-r4", 4), ("no-se", None), ("se-r16", 16), ("se-r2", 2),
+        ("se-r8", 8), ("se-r16-course", 16), ("no-se-course", None),
+    ):  # fmt: skip
+        write_checkpoint(tmp_path / f"{name}.pt", ratio)
+        (tmp_path / f"{name}.json").write_text(json.dumps({"reduction_ratio": ratio}))
+    names = [entry.name for entry in catalog.bundled_entries(tmp_path)]
+    assert names == [
+        "se-r16", "no-se", "se-r2", "se-r4", "se-r8", "se-r32", "no-se-course", "se-r16-course",
+    ]  # fmt: skip
+
+
+def test_uploads_are_capped_keeping_the_most_recently_used(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setattr(catalog, "UPLOADS_KEPT", 2)
+    files = [checkpoint_bytes(ratio) for ratio in (2, 4, 8, 16)]
+    entries = []
+    for age, data in enumerate(files[:3]):
+        entry = catalog.save_upload(data, f"upload{age}.pt", tmp_path)
+        os.utime(entry.path, (1000 + age, 1000 + age))  # distinct ages without sleeping
+        entries.append(entry)
+    catalog.prune_uploads(tmp_path)
+    assert [e.path.exists() for e in entries] == [False, True, True]
+    # the older of the two, uploaded again, becomes the newest: kept when another one arrives
+    catalog.save_upload(files[1], "again.pt", tmp_path)
+    catalog.save_upload(files[3], "new.pt", tmp_path)
+    assert [e.path.exists() for e in entries] == [False, True, False]
+    assert len(list(tmp_path.glob("*.pt"))) == 2
