@@ -1,5 +1,9 @@
 """Datasets as decoded uint8 tensors: torchvision's CIFAR-10, or any folder of class sub-folders.
 
+Whether data is there at all is a cheap question of its own (:func:`check_data`): asked before a
+run is queued, it answers in a second or two, where loading would fail only after the trainer
+started (or, for CIFAR-10 offline, after a download attempt).
+
 Training reads every image many times, so images are decoded once into a [N, 3, 32, 32] uint8
 tensor (the evaluation view: centre-cropped to a square, resized to 32x32 when needed) and that
 tensor is cached on disk, keyed by a hash of the files' bytes: a changed, added or removed image
@@ -10,15 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
+from torchvision.datasets import CIFAR10 as TorchvisionCIFAR10
 from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset
 
 from seattn import settings
@@ -74,8 +83,6 @@ def validation_split(n: int, fraction: float, seed: int) -> tuple[torch.Tensor, 
 
 
 def load_cifar10(data_dir: Path, *, train: bool, download: bool = True) -> ImageSet:
-    from torchvision.datasets import CIFAR10 as TorchvisionCIFAR10
-
     data_dir = Path(data_dir)
     try:
         dataset = TorchvisionCIFAR10(str(data_dir), train=train, download=False)
@@ -207,6 +214,157 @@ def split_folders(root: Path) -> tuple[Path, Path] | None:
     train = next((root / n for n in TRAIN_SPLIT_NAMES if (root / n).is_dir()), None)
     held_out = next((root / n for n in HELD_OUT_SPLIT_NAMES if (root / n).is_dir()), None)
     return (train, held_out) if train and held_out else None
+
+
+# -- is the data there? ------------------------------------------------------------------------
+
+# Where torchvision downloads CIFAR-10 from; a module attribute so that a test can point the
+# reachability check at an address that refuses connections.
+CIFAR10_URL = TorchvisionCIFAR10.url
+# The whole check must answer within a couple of seconds: a page waits for it.
+DOWNLOAD_PROBE_SECONDS = 2.0
+# A machine's network changes rarely; probing once per couple of minutes is enough.
+REACHABILITY_CACHE_SECONDS = 120.0
+
+_reachability: dict[str, tuple[float, bool]] = {}  # url -> (monotonic time probed, reachable)
+_reachability_lock = threading.Lock()
+
+
+class DataAvailability(StrEnum):
+    """Whether a data spec can be trained on here: what :func:`check_data` finds."""
+
+    PRESENT = "present"  # CIFAR-10's batches are in the data folder, or the folder has images
+    DOWNLOADABLE = "downloadable"  # CIFAR-10 is not here, and its download host answers
+    OFFLINE = "offline"  # CIFAR-10 is not here, and its download host does not answer
+    NO_SUCH_FOLDER = "no such folder"
+    NO_CLASS_IMAGES = "no class images"  # a folder, but no sub-folder of it holds an image
+
+
+USABLE_AVAILABILITIES = (DataAvailability.PRESENT, DataAvailability.DOWNLOADABLE)
+
+
+@dataclass(frozen=True)
+class DataCheck:
+    """The answer of :func:`check_data`: what was asked, what was found, and where it looked."""
+
+    data: str
+    availability: DataAvailability
+    location: Path  # the CIFAR-10 batches folder, or the image folder
+
+    @property
+    def usable(self) -> bool:
+        return self.availability in USABLE_AVAILABILITIES
+
+    def to_record(self) -> dict[str, str]:
+        """Plain JSON types, as a failed run's status.json holds the check made when it failed."""
+        return {
+            "data": self.data,
+            "availability": self.availability,
+            "location": str(self.location),
+        }
+
+    @classmethod
+    def from_record(cls, record: Any) -> DataCheck | None:
+        """The check :meth:`to_record` wrote; None for anything else."""
+        try:
+            return cls(
+                str(record["data"]),
+                DataAvailability(record["availability"]),
+                Path(record["location"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def cifar10_folder(data_dir: Path | None = None) -> Path:
+    """The folder torchvision reads CIFAR-10 from (and downloads it into)."""
+    data_dir = Path(data_dir) if data_dir is not None else settings.data_dir()
+    return data_dir / TorchvisionCIFAR10.base_folder
+
+
+def cifar10_present(data_dir: Path | None = None) -> bool:
+    """Whether every file torchvision's CIFAR-10 reads is there (their checksums are checked
+    when they are loaded: reading 180 MB is not a cheap check)."""
+    folder = cifar10_folder(data_dir)
+    names = [name for name, _ in TorchvisionCIFAR10.train_list + TorchvisionCIFAR10.test_list]
+    names.append(TorchvisionCIFAR10.meta["filename"])
+    return all((folder / name).is_file() for name in names)
+
+
+def _answers(url: str) -> bool:
+    # urllib, as torchvision's download does, so a proxy the download would use is used here too.
+    request = urllib.request.Request(url, method="HEAD")
+    try:
+        with urllib.request.urlopen(request, timeout=DOWNLOAD_PROBE_SECONDS) as response:
+            return response.status < 400
+    except (OSError, ValueError):  # URLError and HTTPError are OSErrors
+        return False
+
+
+def download_reachable(url: str | None = None) -> bool:
+    """Whether ``url`` (CIFAR-10's download by default) answers, within DOWNLOAD_PROBE_SECONDS.
+
+    The answer is remembered for REACHABILITY_CACHE_SECONDS. The probe runs in a thread of its
+    own because a name lookup ignores socket timeouts: a machine whose resolver hangs gets
+    "unreachable" after DOWNLOAD_PROBE_SECONDS, and the lookup ends in the background.
+    """
+    url = url or CIFAR10_URL
+    with _reachability_lock:
+        probed = _reachability.get(url)
+    if probed is not None and time.monotonic() - probed[0] < REACHABILITY_CACHE_SECONDS:
+        return probed[1]
+    answer: list[bool] = []
+    probe = threading.Thread(target=lambda: answer.append(_answers(url)), daemon=True)
+    probe.start()
+    probe.join(DOWNLOAD_PROBE_SECONDS)
+    reachable = bool(answer and answer[0])
+    with _reachability_lock:
+        _reachability[url] = (time.monotonic(), reachable)
+    return reachable
+
+
+def _has_image(folder: Path) -> bool:
+    """Whether ``folder`` or any folder below it holds a file with an image extension."""
+    for _, _, files in os.walk(folder, followlinks=True):
+        if any(name.lower().endswith(IMG_EXTENSIONS) for name in files):
+            return True
+    return False
+
+
+def holds_class_images(root: Path) -> bool:
+    """Whether some sub-folder of ``root`` holds an image: the least an image-folder data set
+    needs. Stops at the first image, so a folder of 50,000 answers at once."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except OSError:
+        return False
+    return any(entry.is_dir() and _has_image(Path(entry.path)) for entry in entries)
+
+
+def check_data(spec: str, *, data_dir: Path | None = None) -> DataCheck:
+    """Whether ``spec`` ("cifar10" or a folder) can be trained on here, without loading it.
+
+    CIFAR-10 is present when its batches are in the data folder, else downloadable when its
+    download host answers (see :func:`download_reachable`); a folder is present when some
+    class sub-folder (of it, or of its train/ and held-out splits) holds an image.
+    """
+    if is_cifar10(spec):
+        folder = cifar10_folder(data_dir)
+        if cifar10_present(data_dir):
+            found = DataAvailability.PRESENT
+        elif download_reachable():
+            found = DataAvailability.DOWNLOADABLE
+        else:
+            found = DataAvailability.OFFLINE
+        return DataCheck(spec, found, folder)
+    root = Path(spec).expanduser()
+    if not root.is_dir():
+        return DataCheck(spec, DataAvailability.NO_SUCH_FOLDER, root)
+    pre_split = split_folders(root)
+    roots = pre_split if pre_split is not None else (root,)
+    if all(holds_class_images(folder) for folder in roots):
+        return DataCheck(spec, DataAvailability.PRESENT, root)
+    return DataCheck(spec, DataAvailability.NO_CLASS_IMAGES, root)
 
 
 # -- the splits the trainer uses --------------------------------------------------------------

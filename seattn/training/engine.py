@@ -57,7 +57,15 @@ from seattn.training.hardware import (
 from seattn.training.recipes import (
     Optimizer,
 )
-from seattn.training.runfiles import Phase, Run, RunState, StatusWriter
+from seattn.training.runfiles import (
+    EARLIER_SECONDS,
+    FailureKind,
+    Phase,
+    Run,
+    RunState,
+    StatusWriter,
+    seconds_trained,
+)
 from seattn.training.spec import TrainSpec, resume_conflict
 
 PROBE_IMAGES = 256
@@ -385,6 +393,30 @@ def _one_epoch(
     return row
 
 
+def earlier_sessions_seconds(run: Run) -> float:
+    """The wall-clock seconds of the sessions ``run`` trained before this one, all of them
+    ended: the one the trainer's status.json describes, and those it carries."""
+    status = run.read_trainer_status()
+    epoch_seconds = run.read_metrics().get("epoch_seconds")
+    # A status from before sessions were summed: its earlier sessions by their epochs' times.
+    resumed_at = int(run.read_config().get("created_from_resume_at_epoch") or 0)
+    legacy = sum(epoch_seconds.tolist()[:resumed_at]) if epoch_seconds is not None else 0.0
+    return seconds_trained(status, running=False, now=time.time(), earlier=legacy)
+
+
+def describe_failure(
+    error: BaseException, spec: TrainSpec, data_dir: Path | None
+) -> dict[str, Any]:
+    """status.json's fields that say what kind of failure ``error`` is (runfiles.failure_kind);
+    for a data failure, also what the data check finds now, for the page to word."""
+    if isinstance(error, datasets.DataError):
+        check = datasets.check_data(spec.data, data_dir=data_dir)
+        return {"failure": FailureKind.DATA, "data_check": check.to_record()}
+    if isinstance(error, ValueError):
+        return {"failure": FailureKind.SETTINGS}
+    return {"failure": FailureKind.OTHER}
+
+
 def train(
     spec: TrainSpec,
     run_dir: Path | str,
@@ -407,6 +439,7 @@ def train(
     torch.set_num_threads(threads)
 
     previous = run.read_status()
+    earlier = earlier_sessions_seconds(run) if resume else 0.0
     writer = StatusWriter(run)
     writer.update(
         state=RunState.RUNNING,
@@ -414,8 +447,11 @@ def train(
         host=socket.gethostname(),
         created=previous.get("created") or time.time(),
         started=time.time(),
+        **{EARLIER_SECONDS: earlier},
         finished=None,
         error=None,
+        failure=None,
+        data_check=None,
         phase=Phase.LOADING_DATA,
         epoch=0,
         epochs=spec.epochs,
@@ -456,8 +492,13 @@ def train(
         run.log("stopped on request; the last complete epoch is kept")
     except BaseException as error:
         message = f"{type(error).__name__}: {error}"
+        failure = describe_failure(error, spec, data_dir)
         writer.update(
-            state=RunState.FAILED, phase=Phase.FAILED, error=message, finished=time.time()
+            state=RunState.FAILED,
+            phase=Phase.FAILED,
+            error=message,
+            finished=time.time(),
+            **failure,
         )
         run.log(f"failed: {message}\n{traceback.format_exc()}")
         raise

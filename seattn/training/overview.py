@@ -18,7 +18,15 @@ from seattn import settings
 from seattn.data.cifar10 import CIFAR10
 from seattn.model.ratios import ratio_label
 from seattn.training.queue import JobError, job_spec
-from seattn.training.runfiles import Run, RunState, effective_state, list_runs
+from seattn.training.runfiles import (
+    EARLIER_SECONDS,
+    Phase,
+    Run,
+    RunState,
+    effective_state,
+    list_runs,
+    seconds_trained,
+)
 from seattn.training.spec import TrainSpec
 
 SUMMARY_COLUMNS = [
@@ -45,16 +53,19 @@ def training_seconds(
     state: str,
     now: float,
 ) -> float | None:
-    """Time spent training: earlier sessions' epochs plus this session's wall-clock time."""
-    started = status.get("started")
-    if state == RunState.QUEUED or not started:
-        return sum(epoch_seconds) or None
-    resumed_at = int(config.get("created_from_resume_at_epoch") or 0)
-    earlier = sum(epoch_seconds[:resumed_at])
-    # A finished session ends at "finished"; one whose process died, at its last heartbeat.
-    end = now if state == RunState.RUNNING else (status.get("finished") or status.get("heartbeat"))
-    end = end or started
-    return earlier + max(0.0, float(end) - float(started))
+    """Time spent training, summed over the run's sessions: a stopped and resumed run keeps the
+    time of its first session (runfiles.seconds_trained); None before it has trained at all."""
+    if EARLIER_SECONDS in status:
+        earlier = None  # the trainer's own account of the sessions before this one
+    elif status.get("started") and status.get("phase") not in (Phase.QUEUED, Phase.STARTING):
+        # Written before sessions were summed: the sessions before the last resume, by the
+        # time their epochs took.
+        resumed_at = int(config.get("created_from_resume_at_epoch") or 0)
+        earlier = sum(epoch_seconds[:resumed_at])
+    else:
+        earlier = sum(epoch_seconds)
+    running = state == RunState.RUNNING
+    return seconds_trained(status, running=running, now=now, earlier=earlier) or None
 
 
 def _data_name(config: dict[str, Any], spec: TrainSpec | None) -> str | None:

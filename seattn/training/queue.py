@@ -29,13 +29,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
 from seattn import settings
 from seattn.atomic import write_json_atomic
-from seattn.data.cifar10 import is_cifar10
 from seattn.model.ratios import ratio_slug
 from seattn.training.runfiles import (
     ACTIVE_STATES,
@@ -48,6 +47,9 @@ from seattn.training.runfiles import (
     list_runs,
 )
 from seattn.training.spec import TrainSpec
+
+if TYPE_CHECKING:
+    from seattn.data.datasets import DataCheck
 
 LOCK_FILE = ".jobs.lock"
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -98,10 +100,38 @@ def job_spec(run: Run) -> TrainSpec:
     raise JobError(f"{run.name}: neither config.json nor job.json says how it was trained")
 
 
-def check_startable(spec: TrainSpec) -> None:
-    """Raise JobError when the data of ``spec`` is plainly not there (a folder that is missing)."""
-    if not is_cifar10(spec.data) and not Path(spec.data).expanduser().is_dir():
-        raise JobError(f"{spec.data}: no such folder (expected one sub-folder per class)")
+class DataUnavailable(JobError):
+    """The data of a spec cannot be trained on here; ``check`` says why, for the page to word."""
+
+    def __init__(self, check: DataCheck) -> None:
+        self.check = check
+        super().__init__(f"{check.data}: {UNAVAILABLE_MESSAGES[check.availability]}")
+
+
+UNAVAILABLE_MESSAGES = {  # by DataAvailability: the command line's words (pages word the check)
+    "offline": "CIFAR-10 is not in the data folder (SEATTN_DATA_DIR) and its download host "
+    "cannot be reached (offline?); copy torchvision's 'cifar-10-batches-py' folder there, or "
+    "train on a folder of class sub-folders",
+    "no such folder": "no such folder (expected one sub-folder per class)",
+    "no class images": "no images found in its class sub-folders (expected one sub-folder per "
+    "class, each holding images)",
+}
+
+
+def check_startable(spec: TrainSpec, *, data_dir: Path | None = None) -> DataCheck:
+    """The data check of ``spec`` (seattn.data.datasets.check_data); raises DataUnavailable
+    when it cannot be trained on here: a run is never queued to fail on its data.
+
+    Takes at most a couple of seconds (CIFAR-10 missing: a probe of its download host, cached).
+    """
+    # Imported here: the rest of the queue (and the launcher, which imports it) runs without
+    # torch, which the data module needs.
+    from seattn.data.datasets import check_data
+
+    check = check_data(spec.data, data_dir=data_dir)
+    if not check.usable:
+        raise DataUnavailable(check)
+    return check
 
 
 # -- start, schedule -------------------------------------------------------------------------

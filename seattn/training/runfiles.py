@@ -6,7 +6,10 @@
                                                cancelled before it started, or ended before
                                                the trainer took over
     status.json      the trainer (engine.py,   state, pid, host, heartbeat, progress within the
-                     through StatusWriter)     epoch, the last epoch's row, error text
+                     through StatusWriter)     epoch, the last epoch's row, the seconds of the
+                                               sessions before this one, error text and the
+                                               kind of failure (with the data check, for one
+                                               on the data)
     config.json      the trainer               the spec, with what the trainer learnt about
                                                the data and the software (``spec.TrainSpec``)
     metrics.csv      the trainer               one row per completed epoch
@@ -45,7 +48,9 @@ import pandas as pd
 from seattn.atomic import read_json, write_bytes_atomic, write_json_atomic
 from seattn.training.states import (  # noqa: F401  (the run folder's vocabulary, read with it)
     ACTIVE_STATES,
+    REPEATED_ON_RESUME,
     RESUMABLE_STATES,
+    FailureKind,
     JobState,
     Phase,
     RunState,
@@ -61,6 +66,10 @@ LOG_FILE = "train.log"
 STOP_FILE = "stop.request"
 STOP_JOB_FILE = "stop.job"
 
+
+# In status.json: the wall-clock seconds of the run's sessions before this one (the trainer
+# writes it when it starts; the queue's word carries the total of the sessions that ended).
+EARLIER_SECONDS = "earlier_seconds"
 
 HEARTBEAT_SECONDS = 2.0
 # A live trainer refreshes its heartbeat every HEARTBEAT_SECONDS from a thread of its own; ten
@@ -229,6 +238,10 @@ def merged_status(status: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]
         "last_epoch": status.get("last_epoch"),
         "error": job.get("error"),
     }
+    if EARLIER_SECONDS in status or not status:
+        # Every session so far has ended (the queue speaks last only then): their total. A
+        # status from before sessions were summed says too little; overview falls back on it.
+        merged[EARLIER_SECONDS] = seconds_trained(status, running=False, now=0.0)
     if "first_started" in job:
         merged["first_started"] = job["first_started"]
     state = job.get("state")
@@ -263,6 +276,46 @@ def effective_state(status: dict[str, Any], now: float | None = None) -> RunStat
     same_host = status.get("host") == socket.gethostname()
     dead = same_host and not pid_is_alive(status.get("pid"))
     return RunState.INTERRUPTED if stale or dead else RunState.RUNNING
+
+
+def seconds_trained(
+    status: dict[str, Any], *, running: bool, now: float, earlier: float | None = None
+) -> float:
+    """Wall-clock seconds of every training session ``status`` accounts for.
+
+    The sessions before this one are ``status["earlier_seconds"]`` (else ``earlier``, for a
+    status written before sessions were summed). This one counts from the trainer's start to
+    ``now`` while it runs, else to its finish, or to its last heartbeat when its process died. A
+    session the queue has not handed to a trainer yet (queued, starting) has trained nothing.
+    """
+    before = float(status.get(EARLIER_SECONDS, earlier) or 0.0)
+    started = status.get("started")
+    if not started or status.get("phase") in (Phase.QUEUED, Phase.STARTING):
+        return before
+    end = now if running else (status.get("finished") or status.get("heartbeat") or started)
+    return before + max(0.0, float(end) - float(started))
+
+
+def failure_kind(status: dict[str, Any]) -> FailureKind | None:
+    """What made a failed run fail; None for a run that did not fail.
+
+    A failure recorded before the trainer named its kind is told by its error's exception name.
+    """
+    if status.get("state") != RunState.FAILED:
+        return None
+    with contextlib.suppress(ValueError):
+        return FailureKind(status.get("failure"))
+    error = str(status.get("error") or "")
+    if error.startswith("DataError:"):
+        return FailureKind.DATA
+    if error.startswith("ValueError:"):
+        return FailureKind.SETTINGS
+    return FailureKind.OTHER
+
+
+def resume_would_repeat_failure(status: dict[str, Any]) -> bool:
+    """Whether resuming a failed run with its own settings would fail the same way."""
+    return failure_kind(status) in REPEATED_ON_RESUME
 
 
 def list_runs(root: Path | str) -> list[Run]:

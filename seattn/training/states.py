@@ -47,3 +47,15 @@ class JobState(StrEnum):
     LAUNCHED = "launched"  # a launcher process was started for it
     CANCELLED = "cancelled"  # stopped while it waited in the queue
     ENDED = "ended"  # the launcher ended before the trainer took over (see "ended_as")
+
+
+class FailureKind(StrEnum):
+    """What made a run fail, as the trainer records it in status.json ("failure")."""
+
+    DATA = "data"  # the data could not be loaded (DataError): a resume fails the same way
+    SETTINGS = "settings"  # the run's settings were refused (ValueError): so would a resume's
+    OTHER = "other"  # anything else: a resume may get further
+
+
+# Failures a resume with the same settings would repeat: such a run is started again, edited.
+REPEATED_ON_RESUME = (FailureKind.DATA, FailureKind.SETTINGS)

@@ -8,7 +8,17 @@ import pandas as pd
 import pytest
 
 from seattn.atomic import write_json_atomic
-from seattn.training.runfiles import HEARTBEAT_STALE_SECONDS, Run, RunState, StatusWriter, list_runs
+from seattn.training.runfiles import (
+    HEARTBEAT_STALE_SECONDS,
+    FailureKind,
+    Run,
+    RunState,
+    StatusWriter,
+    failure_kind,
+    list_runs,
+    resume_would_repeat_failure,
+    seconds_trained,
+)
 from tests.helpers import write_queue_job, write_trainer_status
 
 
@@ -176,3 +186,53 @@ def test_the_newer_of_the_trainers_status_and_the_queues_job_speaks(tmp_path):
     )
     write_queue_job(run, {"state": "ended", "ended_as": "failed", "error": "exit 1"})
     assert (run.state(), run.read_status()["error"]) == (RunState.FAILED, "exit 1")
+
+
+def test_seconds_trained_sums_the_sessions_and_counts_none_the_queue_holds():
+    session = {"started": 100.0, "finished": 130.0, "earlier_seconds": 50.0}
+    assert seconds_trained(session, running=False, now=999.0) == 80.0
+    # Running: up to now; dead (not running), up to its last heartbeat.
+    live = {"started": 100.0, "heartbeat": 140.0, "earlier_seconds": 50.0}
+    assert seconds_trained(live, running=True, now=160.0) == 110.0
+    assert seconds_trained(live, running=False, now=160.0) == 90.0
+    # Queued or still starting: only the sessions before, however long the wait.
+    for phase in ("queued", "starting"):
+        waiting = {"started": 100.0, "phase": phase, "earlier_seconds": 50.0}
+        assert seconds_trained(waiting, running=True, now=1000.0) == 50.0
+    # A status from before sessions were summed gets its earlier sessions from the caller.
+    assert (
+        seconds_trained({"started": 100.0, "finished": 130.0}, running=False, now=0, earlier=7)
+        == 37
+    )
+
+
+def test_a_resumed_run_waiting_in_the_queue_carries_the_time_of_its_ended_sessions(tmp_path):
+    run = Run(tmp_path / "r")
+    write_trainer_status(
+        run,
+        {"state": RunState.STOPPED, "started": 100.0, "finished": 216.0, "earlier_seconds": 4.0},
+    )
+    write_queue_job(run, {"state": "queued", "spec": {"epochs": 9}, "updated": 300.0})
+    assert run.read_status()["earlier_seconds"] == 120.0
+    # A first run in the queue has trained nothing yet.
+    fresh = Run(tmp_path / "fresh")
+    write_queue_job(fresh, {"state": "queued", "spec": {"epochs": 9}})
+    assert fresh.read_status()["earlier_seconds"] == 0.0
+
+
+def test_failure_kind_names_what_a_resume_would_repeat():
+    def failed(**fields):
+        return {"state": RunState.FAILED, **fields}
+
+    assert failure_kind(failed(failure="data", error="DataError: x")) == FailureKind.DATA
+    assert failure_kind(failed(failure="other", error="DataError: x")) == FailureKind.OTHER
+    # Recorded before the trainer named the kind: told by the exception's name.
+    assert failure_kind(failed(error="DataError: no images")) == FailureKind.DATA
+    assert failure_kind(failed(error="ValueError: cannot resume with")) == FailureKind.SETTINGS
+    assert failure_kind(failed(error="RuntimeError: out of memory")) == FailureKind.OTHER
+    assert failure_kind(failed()) == FailureKind.OTHER
+    assert failure_kind({"state": RunState.STOPPED, "failure": "data"}) is None
+    assert resume_would_repeat_failure(failed(failure="data"))
+    assert resume_would_repeat_failure(failed(failure="settings"))
+    assert not resume_would_repeat_failure(failed(failure="other"))
+    assert not resume_would_repeat_failure({"state": RunState.STOPPED})

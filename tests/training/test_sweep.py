@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 from pathlib import Path
 
 import pytest
 
 from pages.ui import text
+from seattn.data import datasets
+from seattn.data.datasets import DataAvailability
 from seattn.training import queue as jobs
 from seattn.training import sweep
 from seattn.training.runfiles import Run, RunState
@@ -84,6 +87,21 @@ def test_plan_sweep_names_runs_like_the_cli_and_reuses_what_exists(store, image_
         sweep.plan_sweep(base, [], [0], root)
     with pytest.raises(jobs.JobError, match="no such folder"):
         sweep.plan_sweep(base.replace(data=str(tmp_path / "absent")), [4], [0], root)
+
+
+def test_a_sweep_on_cifar10_offline_is_refused_with_the_data_check(tmp_path, monkeypatch):
+    with socket.socket() as probe:  # a port nobody listens on: the download host, offline
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setattr(datasets, "CIFAR10_URL", f"http://127.0.0.1:{probe.getsockname()[1]}/")
+    root = tmp_path / "runs"
+    with pytest.raises(jobs.DataUnavailable) as refused:
+        sweep.plan_sweep(TrainSpec(epochs=1), [4, 8], [0], root)
+    assert refused.value.check.availability == DataAvailability.OFFLINE
+    assert not root.exists()
+    # The Compare page's words for it: what to do, in the form's own terms.
+    problem = text.data_problem(refused.value.check)
+    assert "cannot be downloaded (offline)" in problem
+    assert f"Choose '{text.DATA_FOLDER_CHOICE}' in the Data box" in problem
 
 
 def test_launch_sweep_hands_every_item_to_the_job_queue(monkeypatch, image_folder, tmp_path):
