@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from seattn.analysis.statistics import weight_statistics
-from seattn.data.images import CheckedImage, to_model_input, to_model_view
+from seattn.data.images import CheckedImage, ModelCrop, to_model_input, to_model_view
 from seattn.model.cnn import SECNN, BlockRecord
 from seattn.model.probe import ProbeResult, probe
 
@@ -63,22 +63,25 @@ def analyse(
     names: Sequence[str],
     true_classes: Sequence[str | None] | None = None,
 ) -> Analysis:
-    """Run ``images`` (any size, RGB) through ``model`` as it sees them and keep every SE block."""
+    """Run ``images`` (any size, RGB) through ``model`` as it sees them and keep every SE block.
+
+    The analysis names each image by its place and file name (``numbered_names``).
+    """
     if len(images) != len(names):
         raise ValueError(f"{len(images)} images but {len(names)} names")
     result = probe(model, to_model_input(list(images)))
     truths = list(true_classes) if true_classes is not None else [None] * len(images)
-    return Analysis(unique_names(names), list(classes), result, truths)
+    return Analysis(numbered_names(names), list(classes), result, truths)
 
 
-def unique_names(names: Sequence[str]) -> list[str]:
-    """Names made unique ("a.png", "a.png (2)") so tables and legends can tell images apart."""
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return unique
+def numbered_names(names: Sequence[str]) -> list[str]:
+    """Each name behind its place in the list, from 1: "#1 0000.jpg", "#2 0000.jpg".
+
+    Uploads from different folders often share a file name; a number that is the picture's place
+    in the gallery tells them apart and says where to find each one, which "0000.jpg (2)" did not.
+    Every name is numbered, so the downloads' image column reads the same whatever was uploaded.
+    """
+    return [f"#{place} {name}" for place, name in enumerate(names, start=1)]
 
 
 # -- channels and feature maps ----------------------------------------------------------------
@@ -255,6 +258,7 @@ class PreparedImage:
     original_size: tuple[int, int]
     format: str
     notes: tuple[str, ...]
+    crop: ModelCrop  # the part of the picture the model sees
     true_class: str | None = None
 
 
@@ -274,6 +278,7 @@ def prepare(checked: CheckedImage, true_class: str | None = None) -> PreparedIma
         original_size=checked.original_size,
         format=checked.format,
         notes=checked.notes,
+        crop=checked.model_crop,
         true_class=true_class,
     )
 

@@ -5,8 +5,9 @@ gigabytes, a phone photo stored sideways with an EXIF rotation flag, a 16-bit sc
 file, an animated GIF. ``open_image`` turns every one of them into either an RGB ``PIL.Image`` the
 rest of the code can trust or an ``ImageError`` whose message can be shown to the user as it is.
 
-``to_model_view`` and ``to_model_input`` then make "what the model sees": the centre square,
-resized to the 32 x 32 CIFAR-10 size and normalised with the CIFAR-10 statistics the network was
+``to_model_view`` and ``to_model_input`` then make "what the model sees": the centre square
+(``CheckedImage.model_crop`` says how much of the picture that is), resized to the 32 x 32 CIFAR-10
+size and normalised with the CIFAR-10 statistics the network was
 trained with. ``normalize_uint8`` is the same normalisation for tensors the trainer already holds.
 """
 
@@ -26,6 +27,11 @@ from seattn.data.cifar10 import CIFAR_MEAN, CIFAR_STD
 from seattn.data.cifar10 import IMAGE_SIZE as MODEL_INPUT_SIZE
 
 MAX_PIXELS = 40_000_000
+# When the centre square keeps less than this share of a picture's area, or a side is shorter than
+# MIN_USEFUL_SIDE pixels, the page says what the network was given: a strip of a panorama, or a
+# few pixels blown up, predict something that has little to do with the file the user chose.
+MIN_USED_SHARE = 0.5
+MIN_USEFUL_SIDE = 16
 SUPPORTED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
 
@@ -74,6 +80,54 @@ class CheckedImage:
     frames: int
     notes: tuple[str, ...]
 
+    @property
+    def model_crop(self) -> ModelCrop:
+        """What part of ``image`` the model sees (``to_model_view`` crops this square)."""
+        return ModelCrop.of(self.image.size)
+
+
+@dataclass(frozen=True)
+class ModelCrop:
+    """The centre square ``to_model_view`` keeps of a picture, and what that leaves out."""
+
+    original_size: tuple[int, int]  # width, height of the upright picture
+    box: tuple[int, int, int, int]  # left, top, right, bottom of the centre square
+
+    @classmethod
+    def of(cls, size: tuple[int, int]) -> ModelCrop:
+        return cls(original_size=size, box=centre_square(size))
+
+    @property
+    def side(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def used_share(self) -> float:
+        """The share of the picture's area inside the square (1.0 for a square picture)."""
+        width, height = self.original_size
+        return self.side * self.side / (width * height) if width and height else 0.0
+
+    @property
+    def mostly_cut_away(self) -> bool:
+        return self.used_share < MIN_USED_SHARE
+
+    @property
+    def far_too_small(self) -> bool:
+        """Either side below ``MIN_USEFUL_SIDE``: the model's 32x32 view is mostly invented."""
+        return min(self.original_size) < MIN_USEFUL_SIDE
+
+
+def centre_square(size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The (left, top, right, bottom) box of the largest centred square in a ``size`` picture.
+
+    Rounded as torchvision's ``center_crop`` rounds, so the box is the pixels it would keep.
+    """
+    width, height = size
+    side = min(width, height)
+    left = int(round((width - side) / 2.0))
+    top = int(round((height - side) / 2.0))
+    return left, top, left + side, top + side
+
 
 def open_image(data: bytes, name: str) -> CheckedImage:
     """Decode untrusted image bytes into a checked RGB image, or raise ``ImageError``.
@@ -110,9 +164,9 @@ def open_image(data: bytes, name: str) -> CheckedImage:
         supported = ", ".join(SUPPORTED_FORMATS)
         raise ImageError(f"{name} is not an image in a supported format ({supported}).") from error
     except Image.DecompressionBombWarning as error:
-        raise _too_large_for_pillow(name, times_limit=1) from error
+        raise _too_large_for_pillow(data, name, times_limit=1) from error
     except Image.DecompressionBombError as error:
-        raise _too_large_for_pillow(name, times_limit=2) from error
+        raise _too_large_for_pillow(data, name, times_limit=2) from error
     except Exception as error:  # any decoder failure: truncated data, bad chunks, zlib errors ...
         message = f"{name} could not be decoded; the file is damaged or truncated."
         raise ImageError(message) from error
@@ -120,25 +174,57 @@ def open_image(data: bytes, name: str) -> CheckedImage:
 
 def _check_pixel_count(size: tuple[int, int], name: str) -> None:
     """Refuse images above ``MAX_PIXELS`` using only the header's size."""
+    if size[0] * size[1] > MAX_PIXELS:
+        raise _too_many_pixels(size, name)
+
+
+def _too_many_pixels(size: tuple[int, int], name: str) -> ImageError:
     width, height = size
-    if width * height > MAX_PIXELS:
-        raise ImageError(
-            f"{name} is {width * height / 1e6:.1f} megapixels ({width}x{height}), "
-            f"above the {MAX_PIXELS / 1e6:.0f} megapixel limit."
-        )
+    return ImageError(
+        f"{name} is {width * height / 1e6:.1f} megapixels ({width}×{height}), "
+        f"above the {MAX_PIXELS / 1e6:.0f} megapixel limit."
+    )
 
 
-def _too_large_for_pillow(name: str, times_limit: int) -> ImageError:
+def _too_large_for_pillow(data: bytes, name: str, times_limit: int) -> ImageError:
     """The error for an image Pillow's own bomb guard stopped while reading its header.
 
-    Pillow stops before handing back the size, but its warning fires above
-    ``Image.MAX_IMAGE_PIXELS`` and its error above twice that, which bounds the size from below.
+    Pillow stops before handing back the size, so the header is read again without the guard to
+    name the size the file declares. Should that fail too, the guard's own thresholds (its warning
+    fires above ``Image.MAX_IMAGE_PIXELS``, its error above twice that) bound the size from below.
     """
+    size = _declared_size(data)
+    if size is not None:
+        return _too_many_pixels(size, name)
     pillow_limit = (Image.MAX_IMAGE_PIXELS or MAX_PIXELS) * times_limit
     return ImageError(
         f"{name} is over {pillow_limit / 1e6:.0f} megapixels, "
         f"above the {MAX_PIXELS / 1e6:.0f} megapixel limit."
     )
+
+
+def _declared_size(data: bytes) -> tuple[int, int] | None:
+    """The (width, height) the header of ``data`` declares, or None when no format reads it.
+
+    Does what ``Image.open`` does (ask each supported format's plugin whether it knows the first
+    bytes, then let it parse the header) minus the bomb check, which lives in ``Image.open``
+    alone. Parsing a header decodes no pixel, so a huge declared size costs nothing here.
+    """
+    Image.init()
+    prefix = data[:16]
+    for file_format in SUPPORTED_FORMATS:
+        factory, accept = Image.OPEN.get(file_format, (None, None))
+        if factory is None:
+            continue
+        known = not accept or accept(prefix)
+        if not known or isinstance(known, str):  # a str is the plugin's reason to decline
+            continue
+        try:
+            with factory(io.BytesIO(data), "") as header:
+                return header.size
+        except Exception:  # this plugin cannot read it; another one may
+            continue
+    return None
 
 
 def _to_checked_rgb(
@@ -204,9 +290,8 @@ def to_model_view(image: Image.Image, size: int = MODEL_INPUT_SIZE) -> Image.Ima
     """
     if image.mode != "RGB":
         image = image.convert("RGB")
-    side = min(image.size)
-    square = F.center_crop(image, [side, side])
-    if side == size:
+    square = image.crop(centre_square(image.size))
+    if square.width == size:
         return square
     return F.resize(square, [size, size], interpolation=InterpolationMode.BILINEAR, antialias=True)
 

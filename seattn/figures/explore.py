@@ -22,14 +22,22 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from seattn.analysis.explore import FeatureMapPanels, ToySE, tile_maps
-from seattn.figures.style import MARGIN, TRANSPARENT, VIRIDIS, panel_title
+from seattn.figures.style import (
+    ACTIVATIONS_COLORSCALE,
+    MARGIN,
+    TRANSPARENT,
+    WEIGHTS_COLORSCALE,
+    WEIGHTS_RANGE,
+    panel_title,
+)
 
 HIGHLIGHT = "#e4572e"  # the channels or class the eye should go to
 BASE = "#4c78a8"
 MUTED = "#9db4cf"
 REFERENCE = "#333333"  # what the bars are read against: a data set's weights, or the original's
-MAPS_COLORSCALE = VIRIDIS
-WEIGHTS_COLORSCALE = VIRIDIS
+MAPS_COLORSCALE = ACTIVATIONS_COLORSCALE  # the name seattn.figures.atlas imports
+# Above this many bars, only every few get a channel number: 128 numbers side by side overlap.
+MAX_CHANNEL_TICKS = 32
 # The "none" template (seattn.figures.style) as a plain dict: figures here skip validation.
 TEMPLATE = pio.templates["none"].to_plotly_json()
 FONT = {"family": "sans-serif", "size": 13}
@@ -175,7 +183,7 @@ def channel_weight_bars(
                 "categoryorder": "array",
                 "categoryarray": categories,
                 "title": {"text": "channel" + (f" ({what})" if order == "weight" else "")},
-                "showticklabels": weights.shape[0] <= 64,
+                **_channel_ticks(categories),
             },
             yaxis={
                 "range": value_range,
@@ -215,6 +223,18 @@ def channel_weight_bars(
             ],
         ),
     )
+
+
+def _channel_ticks(categories: list[str]) -> dict:
+    """Channel numbers under the bars: every bar's, or every few bars' once there are many.
+
+    Explicit ticks because a category axis left to itself labels every bar (unreadable at 128)
+    or, told to hide them, none. Every step-th bar in the order drawn keeps the numbers evenly
+    spaced whether the bars are sorted by weight or by channel.
+    """
+    step = max(1, -(-len(categories) // MAX_CHANNEL_TICKS))  # ceiling division
+    shown = categories[::step]
+    return {"tickmode": "array", "tickvals": shown, "ticktext": shown}
 
 
 def _reference_trace(
@@ -267,8 +287,8 @@ def excitation_matrix(
                 "z": weights,
                 "x": channels,
                 "y": list(image_names),
-                "zmin": 0,
-                "zmax": 1,
+                "zmin": WEIGHTS_RANGE[0],
+                "zmax": WEIGHTS_RANGE[1],
                 "colorscale": WEIGHTS_COLORSCALE,
                 "colorbar": {"title": {"text": "weight"}, "thickness": 12},
                 "hovertemplate": "%{y}<br>channel %{x}<br>weight %{z:.4f}<extra></extra>",
@@ -323,7 +343,7 @@ def feature_map_grid(panels: FeatureMapPanels, *, height: int | None = None) -> 
         height=height or (400 if count == 2 else 320),
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
         coloraxis={
-            "colorscale": MAPS_COLORSCALE,
+            "colorscale": ACTIVATIONS_COLORSCALE,
             "cmin": 0,
             "cmax": panels.zmax,
             "colorbar": {"title": {"text": panels.value_label, "side": "right"}, "thickness": 12},
@@ -396,7 +416,12 @@ def se_schematic(toy: ToySE) -> go.Figure:
         height=430,
         margin={"l": 0, "r": 0, "t": 70, "b": 10},
         showlegend=False,
-        coloraxis={"colorscale": MAPS_COLORSCALE, "cmin": 0, "cmax": 1, "showscale": False},
+        coloraxis={
+            "colorscale": ACTIVATIONS_COLORSCALE,
+            "cmin": 0,
+            "cmax": 1,
+            "showscale": False,
+        },
         annotations=[],
     )
     for index in (0, 3):

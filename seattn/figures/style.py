@@ -3,13 +3,37 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale, hex_to_rgb
 
 # Plotly's default template is several kilobytes per figure and Streamlit restyles charts anyway;
 # the empty "none" template keeps the page's payload to the data.
 TEMPLATE = "none"
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 TRANSPARENT = "rgba(0,0,0,0)"
-VIRIDIS = "Viridis"  # weights and activations, on every page
+VIRIDIS = "Viridis"
+
+
+def _stops(name: str) -> tuple[tuple[float, str], ...]:
+    """A named plotly colour scale as explicit (position, "rgb(r, g, b)") stops.
+
+    Stops, because figures built without validation send a name to the browser as it is, and
+    plotly.js knows only some of plotly's names: an unknown one silently falls back to the page
+    theme's scale. rgb() rather than hex, because Streamlit's chart theme swaps the hex colours
+    #000001 to #000040 for its own (they are its placeholders), and Inferno starts at #000004.
+    """
+    return tuple(
+        (float(position), colour if colour.startswith("rgb") else f"rgb{hex_to_rgb(colour)}")
+        for position, colour in get_colorscale(name)
+    )
+
+
+# One convention on every page, so a colour reads the same wherever it appears: SE weights (0..1)
+# on WEIGHTS_COLORSCALE over the fixed range WEIGHTS_RANGE, never stretched to the values at hand
+# (a weight of 0.5 is always the same colour); feature maps (activations, 0 up to each figure's
+# peak) on ACTIVATIONS_COLORSCALE, dark where a channel does not respond and bright where it does.
+WEIGHTS_COLORSCALE = _stops(VIRIDIS)
+WEIGHTS_RANGE = (0.0, 1.0)
+ACTIVATIONS_COLORSCALE = _stops("Inferno")
 MESSAGE_FONT = {"size": 14, "color": "#666"}
 
 

@@ -24,10 +24,9 @@ import plotly.graph_objects as go
 
 from seattn.analysis import monitor
 from seattn.analysis.monitor import ChannelView, HistogramView, RunSnapshot
-from seattn.figures.style import MARGIN, VIRIDIS, empty_figure
+from seattn.figures.style import MARGIN, WEIGHTS_COLORSCALE, WEIGHTS_RANGE, empty_figure
 
 SPLIT_COLOURS = {"train": "#4C78A8", "validation": "#F58518", "schedule": "#54A24B"}
-WEIGHT_SCALE = VIRIDIS
 SHARE_SCALE = "Blues"
 TITLE_FONT = dict(size=13)
 
@@ -177,10 +176,12 @@ def channel_heatmap(views: Sequence[ChannelView], *, height_per_block: int = 170
     layout.update(
         height=60 + height_per_block * len(views),
         margin=MARGIN,
+        # The fixed 0..1 range of every weight figure: a block whose weights all sit near 0.5
+        # looks like it, instead of being stretched over the whole scale.
         coloraxis=dict(
-            colorscale=WEIGHT_SCALE,
-            cmin=min(float(v.weights.min()) for v in views),
-            cmax=max(float(v.weights.max()) for v in views),
+            colorscale=WEIGHTS_COLORSCALE,
+            cmin=WEIGHTS_RANGE[0],
+            cmax=WEIGHTS_RANGE[1],
             colorbar=dict(title="mean<br>weight", thickness=12),
         ),
     )

@@ -60,13 +60,22 @@ def test_after_is_before_times_the_weights(analysis: explore.Analysis) -> None:
 def test_analysis_has_one_row_per_image_and_the_blocks_in_order(
     analysis: explore.Analysis,
 ) -> None:
-    assert analysis.names == ["a.png", "b.png", "a.png (2)"]
+    assert analysis.names == ["#1 a.png", "#2 b.png", "#3 a.png"]
     assert [b.name for b in analysis.blocks] == ["block1", "block2", "block3"]
     assert [analysis.weights(i).shape for i in range(3)] == [(3, 32), (3, 64), (3, 128)]
     top = analysis.top_k()
     assert len(top) == 3 and all(len(row) == 3 for row in top)  # only 3 classes exist
     assert all(row[0][1] >= row[-1][1] for row in top)
     assert set(analysis.statistics(0, 0)) == set(STATISTICS)
+
+
+def test_pictures_are_numbered_by_their_place_in_every_table(analysis: explore.Analysis) -> None:
+    # Two uploads called a.png (from two folders) are #1 and #3, as the gallery numbers them.
+    assert explore.numbered_names(["0000.jpg", "0000.jpg"]) == ["#1 0000.jpg", "#2 0000.jpg"]
+    table = explore.weights_table(analysis)
+    assert list(table["image"].unique()) == ["#1 a.png", "#2 b.png", "#3 a.png"]
+    document = json.loads(explore.predictions_json(analysis, {"name": "tiny"}))
+    assert [p["image"] for p in document["predictions"]] == ["#1 a.png", "#2 b.png", "#3 a.png"]
 
 
 def test_a_model_without_se_still_predicts(pictures: list[Image.Image]) -> None:
@@ -141,7 +150,7 @@ def test_weights_table_has_a_row_per_image_block_and_channel(analysis: explore.A
     table = explore.weights_table(analysis)
     assert list(table.columns) == ["image", "block", "channel", "weight"]
     assert len(table) == 3 * (32 + 64 + 128)
-    row = table[(table.image == "b.png") & (table.block == "block2") & (table.channel == 5)]
+    row = table[(table.image == "#2 b.png") & (table.block == "block2") & (table.channel == 5)]
     assert row.weight.item() == pytest.approx(float(analysis.blocks[1].weights[1, 5]))
     parsed = pd.read_csv(io.BytesIO(explore.weights_csv(analysis)))
     assert parsed.shape == table.shape
@@ -168,6 +177,7 @@ def test_prepare_keeps_a_small_preview_and_exactly_what_the_model_sees(
     ready = explore.prepare(checked, true_class="square")
     assert max(ready.preview.size) == explore.PREVIEW_SIDE
     assert ready.view.size == (32, 32) and ready.original_size == (1600, 900)
+    assert ready.crop == checked.model_crop and ready.crop.box == (350, 0, 1250, 900)
     assert (ready.name, ready.format, ready.true_class) == ("wide.png", "PNG", "square")
     # Running the 32x32 view is running the full image: same input, same numbers.
     direct = explore.analyse(model, CLASSES, [checked.image], ["wide.png"])

@@ -16,9 +16,11 @@ from torchvision.transforms.v2 import functional as F
 from seattn.data.cifar10 import CIFAR_MEAN, CIFAR_STD
 from seattn.data.images import (
     MAX_PIXELS,
+    MIN_USEFUL_SIDE,
     SUPPORTED_FORMATS,
     CheckedImage,
     ImageError,
+    centre_square,
     denormalize,
     normalize,
     normalize_uint8,
@@ -279,6 +281,21 @@ def test_pillow_bomb_guard_becomes_image_error(width: int, height: int) -> None:
     assert limit_before == Image.MAX_IMAGE_PIXELS
 
 
+def test_a_bomb_message_names_the_size_the_header_declares() -> None:
+    # 900 megapixels declared by a 77-byte file: Pillow's own guard stops it before we see the
+    # size, and the message must still say how large the file claims to be.
+    data = with_png_size(encode(Image.new("1", (8, 8)), "PNG"), 30_000, 30_000)
+    assert len(data) < 200
+
+    with pytest.raises(ImageError) as raised:
+        open_image(data, "huge.png")
+
+    message = str(raised.value)
+    assert "huge.png" in message
+    assert "30000×30000" in message and "900.0 megapixels" in message
+    assert "179" not in message  # Pillow's threshold says nothing about this file
+
+
 def test_pillow_limit_is_unchanged_after_opening_images() -> None:
     limit_before = Image.MAX_IMAGE_PIXELS
     open_image(encode(Image.new("RGB", (4, 4)), "PNG"), "small.png")
@@ -299,6 +316,40 @@ def test_model_view_crops_the_centre_square_and_resizes() -> None:
     assert view.mode == "RGB"
     assert view.size == (32, 32)
     assert view.getcolors() == [(32 * 32, RED)]
+
+
+@pytest.mark.parametrize("size", [(5000, 100), (64, 48), (33, 20), (20, 33), (7, 4)])
+def test_the_model_crop_is_the_square_the_model_view_keeps(size: tuple[int, int]) -> None:
+    image = noise_image(size, seed=sum(size))
+    side = min(size)
+    box = centre_square(size)
+    assert box[2] - box[0] == box[3] - box[1] == side
+    # The same pixels as torchvision's centre crop, which the model view once used directly.
+    assert image.crop(box).tobytes() == F.center_crop(image, [side, side]).tobytes()
+    checked = open_image(encode(image, "PNG"), "picture.png")
+    assert checked.model_crop.box == box
+    assert checked.model_crop.used_share == pytest.approx(side * side / (size[0] * size[1]))
+
+
+def test_a_panorama_is_mostly_cut_away_and_a_square_photo_is_not() -> None:
+    strip = open_image(encode(noise_image((5000, 100)), "PNG"), "strip.png").model_crop
+    assert strip.original_size == (5000, 100) and strip.side == 100
+    assert strip.used_share == pytest.approx(0.02)
+    assert strip.mostly_cut_away and not strip.far_too_small
+
+    photo = open_image(encode(noise_image((640, 480)), "PNG"), "photo.png").model_crop
+    assert photo.used_share == pytest.approx(0.75)
+    assert not photo.mostly_cut_away and not photo.far_too_small
+
+
+def test_a_picture_far_smaller_than_32_pixels_is_marked() -> None:
+    dot = open_image(encode(Image.new("RGB", (1, 1), RED), "PNG"), "dot.png")
+    assert dot.model_crop.far_too_small and not dot.model_crop.mostly_cut_away
+    assert to_model_view(dot.image).getcolors() == [(32 * 32, RED)]  # one pixel, blown up
+    # Either side below the threshold is enough; at the threshold it is not.
+    for size, small in (((40, MIN_USEFUL_SIDE - 1), True), ((MIN_USEFUL_SIDE, 20), False)):
+        checked = open_image(encode(noise_image(size), "PNG"), "small.png")
+        assert checked.model_crop.far_too_small is small
 
 
 def test_model_view_keeps_a_32_pixel_square_pixel_for_pixel() -> None:

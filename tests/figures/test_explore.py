@@ -11,6 +11,7 @@ import pytest
 
 from seattn.analysis import explore
 from seattn.figures import explore as figures
+from seattn.figures import style
 
 
 def assert_valid(figure: go.Figure) -> None:
@@ -51,9 +52,18 @@ def test_channel_weight_bars_in_channel_order_default_highlight() -> None:
     assert sorted(int(c) for c in figure.data[0].x) == list(range(4, 12))  # the 8 strongest
 
 
-def test_channel_weight_bars_hide_crowded_tick_labels() -> None:
-    figure = figures.channel_weight_bars(np.full(128, 0.5, dtype=np.float32))
-    assert figure.layout.xaxis.showticklabels is False
+@pytest.mark.parametrize(("channels", "step"), [(32, 1), (64, 2), (128, 4)])
+def test_channel_weight_bars_number_every_block_thinned_to_a_readable_count(
+    channels: int, step: int
+) -> None:
+    weights = np.random.default_rng(channels).random(channels, dtype=np.float32)
+    figure = figures.channel_weight_bars(weights, order="weight")
+    assert_valid(figure)
+    axis = figure.layout.xaxis
+    assert axis.showticklabels is not False and axis.tickmode == "array"
+    # Every step-th bar as drawn (sorted by weight) carries its channel number.
+    assert list(axis.tickvals) == list(axis.categoryarray)[::step] == list(axis.ticktext)
+    assert len(axis.tickvals) == min(channels, figures.MAX_CHANNEL_TICKS)
 
 
 def test_channel_weight_bars_against_the_data_set_draw_ticks_with_whiskers() -> None:
@@ -167,7 +177,26 @@ def test_excitation_matrix_is_images_by_channels() -> None:
     assert_valid(figure)
     (heatmap,) = figure.data
     assert heatmap.z.shape == (3, 64) and list(heatmap.y) == ["a", "b", "c"]
-    assert (heatmap.zmin, heatmap.zmax) == (0, 1)
+    assert (heatmap.zmin, heatmap.zmax) == style.WEIGHTS_RANGE == (0, 1)
+    assert heatmap.colorscale == style.WEIGHTS_COLORSCALE
+
+
+def test_weights_and_activations_have_their_own_colour_scales() -> None:
+    assert style.WEIGHTS_COLORSCALE != style.ACTIVATIONS_COLORSCALE
+    assert figures.MAPS_COLORSCALE == style.ACTIVATIONS_COLORSCALE  # the name atlas imports
+    maps = figures.feature_map_grid(grid(8))
+    zoom = figures.channel_zoom(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32), 0, 1.0)
+    schematic = figures.se_schematic(explore.toy_se_example())
+    for figure in (maps, zoom, schematic):
+        assert figure.layout.coloraxis.colorscale == style.ACTIVATIONS_COLORSCALE
+    # Sent as stops, never as a name: plotly.js does not know "Inferno" and would fall back to
+    # the page theme's scale without a word. And never as #000001..#000040, the hex colours
+    # Streamlit's chart theme replaces by its own (Inferno's darkest is #000004).
+    spec = json.loads(pio.to_json(maps, validate=False))
+    stops = spec["layout"]["coloraxis"]["colorscale"]
+    assert stops[0] == [0.0, "rgb(0, 0, 4)"] and stops[-1][0] == 1.0
+    for scale in (style.WEIGHTS_COLORSCALE, style.ACTIVATIONS_COLORSCALE):
+        assert all(colour.startswith("rgb(") for _, colour in scale)
 
 
 def test_se_schematic_draws_maps_squeeze_weights_and_scaled_maps() -> None:
