@@ -143,7 +143,8 @@ def choose_group(groups: list[grouping.ComparisonGroup]) -> grouping.ComparisonG
     labels = text.group_labels(groups)
     table = grouping.groups_table(groups)
     table.insert(0, "group", [labels[group.key] for group in groups])
-    st.dataframe(table, hide_index=True, key="compare_groups")
+    # The fingerprint (a hash of the images) tells groups apart; the labels number them instead.
+    st.dataframe(table.drop(columns=["fingerprint"]), hide_index=True, key="compare_groups")
     # Keyed by the group's identity, not its position: a new group appearing keeps the choice.
     by_key = {group.key: group for group in groups}
     chosen = st.selectbox(
@@ -168,12 +169,11 @@ def table_tab(group: grouping.ComparisonGroup) -> None:
         for column in (*PERCENT, *(f"{c} std" for c in PERCENT))
     }
     st.dataframe(
-        table,
+        text.variants_for_display(table),
         hide_index=True,
         key="compare_table",
-        # The ratio as a number is for the CSV; on screen the variant's name says it.
-        column_order=[column for column in table.columns if column != "reduction ratio"],
         column_config={
+            "variant": st.column_config.TextColumn(pinned=True),
             **percent,
             "final val loss": st.column_config.NumberColumn(format="%.4f"),
             "final val loss std": st.column_config.NumberColumn(format="%.4f"),

@@ -34,6 +34,10 @@ EXAMPLES_KEY = "explore_examples"
 SEED_KEY = "explore_example_seed"
 DECODED_KEY = "explore_prepared"  # upload id / example path -> PreparedImage | error message
 CHANNEL_CHOICES = {"top": "Strongest k", "bottom": "Weakest k", "all": "All"}
+BLOCK_KEY = "explore_block"  # the SE block whose charts are drawn
+K_KEY = "explore_k"
+WHAT_IF_BLOCK_KEY = "explore_whatif_block"
+DEFAULT_K = 16
 GALLERY_COLUMNS = 5
 PLOT_CONFIG = {"displaylogo": False}
 
@@ -195,44 +199,44 @@ def what_if_panel(
     )
     st.caption(
         "Bars: the weights with your change; black ticks: the weights as trained. The first "
-        "tab is the first block you changed; the ones after show how later blocks responded."
+        "block offered is the first one you changed; the ones after show how later blocks "
+        "responded."
     )
     start = whatif.first_changed(changes) or 0
-    shown = list(enumerate(changes))[start:]
-    tabs = st.tabs(
-        [
-            f"Block {change.name.removeprefix('block')}"
-            + (" · changed here" if change.set_here else " · responds")
-            for _, change in shown
-        ]
+    shown = {change.name: (number, change) for number, change in list(enumerate(changes))[start:]}
+    if st.session_state.get(WHAT_IF_BLOCK_KEY) not in shown:  # a new change starts elsewhere
+        st.session_state[WHAT_IF_BLOCK_KEY] = next(iter(shown))
+    block_name = st.segmented_control(
+        "Block",
+        list(shown),
+        required=True,
+        key=WHAT_IF_BLOCK_KEY,
+        format_func=lambda block: (
+            f"Block {block.removeprefix('block')}"
+            + (" · changed here" if shown[block][1].set_here else " · responds")
+        ),
+    ) or next(iter(shown))
+    number, change = shown[block_name]
+    original, changed = result.weights(number)
+    chosen = sorted(what_if.muted.get(change.name, set()) | what_if.boosted.get(change.name, set()))
+    highlight_label = f"{len(chosen)} muted or boosted"
+    if not chosen:
+        chosen, highlight_label = list(change.most_moved), f"{len(change.most_moved)} moved most"
+    st.plotly_chart(
+        figures.channel_weight_bars(
+            changed,
+            order=order,
+            highlight=chosen,
+            highlight_label=highlight_label,
+            title=f"Block {change.name.removeprefix('block')}: weights for {name}",
+            channel_means=original,
+            reference_label="as trained",
+            deviation=view == "deviation",
+            deviation_label="changed − as trained",
+        ),
+        key=f"explore_whatif_bars_{change.name}",
+        config=PLOT_CONFIG,
     )
-    for tab, (number, change) in zip(tabs, shown, strict=True):
-        original, changed = result.weights(number)
-        chosen = sorted(
-            what_if.muted.get(change.name, set()) | what_if.boosted.get(change.name, set())
-        )
-        highlight_label = f"{len(chosen)} muted or boosted"
-        if not chosen:
-            chosen, highlight_label = (
-                list(change.most_moved),
-                f"{len(change.most_moved)} moved most",
-            )
-        with tab:
-            st.plotly_chart(
-                figures.channel_weight_bars(
-                    changed,
-                    order=order,
-                    highlight=chosen,
-                    highlight_label=highlight_label,
-                    title=f"Block {change.name.removeprefix('block')}: weights for {name}",
-                    channel_means=original,
-                    reference_label="as trained",
-                    deviation=view == "deviation",
-                    deviation_label="changed − as trained",
-                ),
-                key=f"explore_whatif_bars_{change.name}",
-                config=PLOT_CONFIG,
-            )
 
 
 st.title("Explore")
@@ -334,10 +338,12 @@ if len(images) > 1:
         row = range(start, min(start + GALLERY_COLUMNS, len(images)))
         for column, index in zip(st.columns(GALLERY_COLUMNS), row, strict=False):
             label, probability = top[index][0]
+            caption = f"{analysis.names[index]} → {label} ({probability:.0%})"
+            tag = text.model_crop_tag(images[index].crop)
             # Enlarged past the column width with hard edges, so the browser only shrinks it.
             column.image(
                 explore.enlarged(images[index].view),
-                caption=f"{analysis.names[index]} → {label} ({probability:.0%})",
+                caption=f"{caption} · ⚠ {tag}" if tag else caption,
                 width="stretch",
             )
 
@@ -371,6 +377,9 @@ view_column.image(
     caption="What the network sees: 32×32 pixels",
     width="stretch",
 )
+crop_remark = text.model_crop_remark(image.crop)
+if crop_remark:
+    view_column.warning(crop_remark, icon=":material/crop:")
 prediction_column.plotly_chart(
     figures.prediction_bars(top[chosen_index], analysis.true_classes[chosen_index]),
     key="explore_prediction",
@@ -395,6 +404,23 @@ else:
         "to 1) and multiplies every feature map by its weight (**scale**). Tall bars are channels "
         "the block keeps; short bars are channels it turns down."
     )
+    records = {record.name: record for record in analysis.blocks}
+    if st.session_state.get(BLOCK_KEY) not in records:  # a model with other blocks was picked
+        st.session_state.pop(BLOCK_KEY, None)
+    # One block at a time: charts in hidden tabs are still sent and drawn by the browser, which
+    # cost seconds per rerun with several uploads.
+    block_name = st.segmented_control(
+        "SE block to look inside",
+        list(records),
+        default=next(iter(records)),
+        required=True,
+        key=BLOCK_KEY,
+        format_func=lambda block: text.block_title(records[block]),
+    ) or next(iter(records))
+    number = list(records).index(block_name)
+    record = records[block_name]
+    block_channels = int(record.weights.shape[1])
+
     order_column, choice_column, k_column, option_column = st.columns([1, 1.5, 1.1, 1.5])
     order = order_column.segmented_control(
         "Sort bars by",
@@ -412,7 +438,13 @@ else:
         key="explore_channels",
         format_func=CHANNEL_CHOICES.get,
     )
-    k = k_column.slider("k (channels)", 1, 64, 16, key="explore_k")
+    # Set on every run, so k survives the runs where "All" hides its slider, and is clamped to
+    # the chosen block's channels (the slider refuses a value above its end).
+    st.session_state[K_KEY] = min(st.session_state.get(K_KEY, DEFAULT_K), block_channels)
+    if which == "all":
+        k = block_channels
+    else:
+        k = k_column.slider("k (channels)", 1, block_channels, key=K_KEY)
     per_channel = option_column.toggle(
         "Scale each map on its own",
         key="explore_per_map",
@@ -441,104 +473,99 @@ else:
         )
         st.caption(text.dataset_context_caption(context.images, context.data_name, context.split))
 
-    tabs = st.tabs([text.block_title(record) for record in analysis.blocks])
-    for number, (tab, record) in enumerate(zip(tabs, analysis.blocks, strict=True)):
-        with tab:
-            weights = analysis.weights(number)[chosen_index]
-            channels = explore.choose_channels(weights, which, k)
-            statistics = analysis.statistics(number, chosen_index)
-            for column, stat in zip(st.columns(len(STATISTICS)), STATISTICS, strict=True):
-                label, help_text = text.STATISTIC_LABELS[stat]
-                value = statistics[stat]
-                shown = f"{value:.0%}" if stat.startswith("share") else f"{value:.3f}"
-                column.metric(label, shown, help=help_text)
+    weights = analysis.weights(number)[chosen_index]
+    channels = explore.choose_channels(weights, which, k)
+    statistics = analysis.statistics(number, chosen_index)
+    for column, stat in zip(st.columns(len(STATISTICS)), STATISTICS, strict=True):
+        label, help_text = text.STATISTIC_LABELS[stat]
+        value = statistics[stat]
+        shown = f"{value:.0%}" if stat.startswith("share") else f"{value:.3f}"
+        column.metric(label, shown, help=help_text)
 
-            highlighted = explore.choose_channels(weights, "top", k) if which == "all" else channels
-            highlight_name = {"top": "strongest", "bottom": "weakest", "all": "strongest"}[which]
-            distribution = context.blocks.get(record.name) if context is not None else None
-            deviation = bar_view == "deviation" and distribution is not None
-            st.plotly_chart(
-                figures.channel_weight_bars(
-                    weights,
-                    order=order,
-                    highlight=highlighted,
-                    highlight_label=f"{len(highlighted)} {highlight_name}",
-                    title=f"How {name}'s channel weights differ from the data set's"
-                    if deviation
-                    else f"Channel weights for {name}",
-                    channel_means=distribution.mean if distribution is not None else None,
-                    channel_stds=distribution.std if distribution is not None else None,
-                    deviation=deviation,
-                ),
-                key=f"explore_bars_{record.name}",
-                config=PLOT_CONFIG,
-            )
+    # The coloured bars are the channels whose maps are drawn below.
+    highlight_name = {"top": "strongest", "bottom": "weakest", "all": "channels, all shown"}[which]
+    distribution = context.blocks.get(record.name) if context is not None else None
+    deviation = bar_view == "deviation" and distribution is not None
+    st.plotly_chart(
+        figures.channel_weight_bars(
+            weights,
+            order=order,
+            highlight=channels,
+            highlight_label=f"{len(channels)} {highlight_name}",
+            title=f"How {name}'s channel weights differ from the data set's"
+            if deviation
+            else f"Channel weights for {name}",
+            channel_means=distribution.mean if distribution is not None else None,
+            channel_stds=distribution.std if distribution is not None else None,
+            deviation=deviation,
+        ),
+        key=f"explore_bars_{record.name}",
+        config=PLOT_CONFIG,
+    )
 
-            shown_what = {
-                "top": f"the {len(channels)} channels SE kept most",
-                "bottom": f"the {len(channels)} channels SE turned down most",
-                "all": f"all {len(channels)} channels",
-            }[which]
-            st.markdown(f"**Feature maps before and after SE**: {shown_what}")
-            order_words = {
-                "top": "strongest first",
-                "bottom": "weakest first",
-                "all": "in channel order",
-            }[which]
-            st.caption(
-                "Each small square is one channel's map of the picture (bright = strong "
-                f"response), {order_words}, reading left to right and top to bottom. Hover a "
-                "square to see its channel."
-            )
-            panels = explore.feature_map_panels(
-                record.before[chosen_index],
-                record.after[chosen_index],
-                channels,
-                per_channel_scale=per_channel,
-                show_difference=difference,
-            )
-            st.plotly_chart(
-                figures.feature_map_grid(panels),
-                key=f"explore_maps_{record.name}",
-                config=PLOT_CONFIG,
-            )
+    shown_what = {
+        "top": f"the {len(channels)} channels SE kept most",
+        "bottom": f"the {len(channels)} channels SE turned down most",
+        "all": f"all {len(channels)} channels",
+    }[which]
+    st.markdown(f"**Feature maps before and after SE**: {shown_what}")
+    order_words = {
+        "top": "strongest first",
+        "bottom": "weakest first",
+        "all": "in channel order",
+    }[which]
+    st.caption(
+        "Each small square is one channel's map of the picture (bright = strong "
+        f"response), {order_words}, reading left to right and top to bottom. Hover a "
+        "square to see its channel."
+    )
+    panels = explore.feature_map_panels(
+        record.before[chosen_index],
+        record.after[chosen_index],
+        channels,
+        per_channel_scale=per_channel,
+        show_difference=difference,
+    )
+    st.plotly_chart(
+        figures.feature_map_grid(panels),
+        key=f"explore_maps_{record.name}",
+        config=PLOT_CONFIG,
+    )
 
-            zoom_key = f"explore_zoom_{record.name}"
-            zoom_options = [None, *channels.tolist()]
-            if st.session_state.get(zoom_key) not in zoom_options:
-                st.session_state.pop(zoom_key, None)  # k or the choice changed under it
-            zoom = st.selectbox(
-                "Zoom into one channel",
-                zoom_options,
-                format_func=lambda c, w=weights: (
-                    "—" if c is None else f"channel {c} (weight {w[c]:.3f})"
-                ),
-                key=zoom_key,
-            )
-            if zoom is not None:
-                st.plotly_chart(
-                    figures.channel_zoom(
-                        record.before[chosen_index, zoom].numpy(),
-                        record.after[chosen_index, zoom].numpy(),
-                        zoom,
-                        float(weights[zoom]),
-                        zmax=None if per_channel else panels.zmax,
-                    ),
-                    key=f"explore_zoom_chart_{record.name}",
-                    config=PLOT_CONFIG,
-                )
+    zoom_key = f"explore_zoom_{record.name}"
+    zoom_options = [None, *channels.tolist()]
+    if st.session_state.get(zoom_key) not in zoom_options:
+        st.session_state.pop(zoom_key, None)  # k or the choice changed under it
+    zoom = st.selectbox(
+        "Zoom into one channel",
+        zoom_options,
+        format_func=lambda c, w=weights: "—" if c is None else f"channel {c} (weight {w[c]:.3f})",
+        key=zoom_key,
+    )
+    if zoom is not None:
+        st.plotly_chart(
+            figures.channel_zoom(
+                record.before[chosen_index, zoom].numpy(),
+                record.after[chosen_index, zoom].numpy(),
+                zoom,
+                float(weights[zoom]),
+                zmax=None if per_channel else panels.zmax,
+            ),
+            key=f"explore_zoom_chart_{record.name}",
+            config=PLOT_CONFIG,
+        )
 
-            if len(images) > 1:
-                st.markdown("**All your images together**: which channels respond to which picture")
-                st.plotly_chart(
-                    figures.excitation_matrix(
-                        analysis.weights(number),
-                        analysis.names,
-                        title=f"Block {number + 1}: SE weights per image",
-                    ),
-                    key=f"explore_matrix_{record.name}",
-                    config=PLOT_CONFIG,
-                )
+    if len(images) > 1:
+        st.markdown("**All your images together**: which channels respond to which picture")
+        st.plotly_chart(
+            figures.excitation_matrix(
+                analysis.weights(number),
+                analysis.names,
+                title=f"Block {number + 1}: SE weights per image",
+            ),
+            key=f"explore_matrix_{record.name}",
+            config=PLOT_CONFIG,
+        )
 
     what_if_panel(
         loaded,

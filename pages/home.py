@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import streamlit as st
+from PIL import Image
 
-from pages.ui import examples, models
+from pages.ui import examples, models, text
 from pages.ui.routing import COMPARE_PAGE, EXPLORE_PAGE, TRAIN_PAGE, run_through_dashboard
-from seattn.analysis.explore import toy_se_example
+from seattn.analysis.explore import ToySE, toy_se_example
+from seattn.analysis.schematic import model_se_example
+from seattn.data.examples import sample_pool
 from seattn.figures import explore as figures
 
 run_through_dashboard()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def schematic(model_path: str, mtime_ns: int) -> tuple[ToySE | None, str, str]:
+    """(block 1 of the model on the first sample picture, its class, its file name)."""
+    # mtime_ns is only part of the key: a checkpoint rewritten in place is drawn afresh.
+    model, _ = models.load_model(model_path)
+    pool = sample_pool()
+    class_name = pool.classes[0]
+    path = pool.files[class_name][0]
+    with Image.open(path) as picture:
+        return model_se_example(model, picture.convert("RGB")), class_name, path.name
+
 
 st.title("Channel attention, made visible")
 st.markdown(
@@ -52,11 +68,18 @@ st.markdown(
     "texture, and its map is bright where that pattern appears. An SE block then works in three "
     "steps:"
 )
+example, caption = None, text.TOY_SCHEMATIC_CAPTION
+if loaded is not None:
+    path = loaded.entry.path.resolve()
+    example, class_name, file_name = schematic(str(path), path.stat().st_mtime_ns)
+    if example is not None:
+        caption = text.schematic_caption(loaded.label, class_name, example.weights)
 st.plotly_chart(
-    figures.se_schematic(toy_se_example()),
+    figures.se_schematic(example or toy_se_example()),
     key="home_schematic",
     config={"displayModeBar": False, "staticPlot": True},
 )
+st.caption(caption)
 squeeze, excite, scale = st.columns(3)
 squeeze.markdown(
     "**1 · Squeeze.** Each map is summed up in one number, its average brightness: "

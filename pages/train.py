@@ -13,11 +13,20 @@ import streamlit as st
 from pages.ui import forms, models, text
 from pages.ui.routing import run_through_dashboard
 from seattn.analysis import monitor
+from seattn.data.datasets import DataCheck
 from seattn.figures import training as train_figures
 from seattn.model.ratios import DEFAULT_REDUCTION_RATIO, STANDARD_RATIOS
 from seattn.settings import max_jobs, runs_root
 from seattn.training import overview, queue
-from seattn.training.runfiles import RESUMABLE_STATES, Run, RunState, list_runs
+from seattn.training.runfiles import (
+    RESUMABLE_STATES,
+    FailureKind,
+    Run,
+    RunState,
+    failure_kind,
+    list_runs,
+    resume_would_repeat_failure,
+)
 
 run_through_dashboard()
 
@@ -48,17 +57,72 @@ def show_flash() -> None:
         getattr(st, kind)(message)
 
 
+def recorded_failure(status: dict) -> tuple[FailureKind | None, DataCheck | None]:
+    """What made a run fail, and for a data failure the data check made when it failed."""
+    return failure_kind(status), DataCheck.from_record(status.get("data_check"))
+
+
+def editing_note(name: str) -> str:
+    """The line above a form refilled from a failed run: whose settings, and what failed."""
+    kind, check = recorded_failure(Run(root / name).read_status())
+    note = text.EDITING_NOTE.format(run=name)
+    problem = text.data_problem(check) if kind == FailureKind.DATA and check else None
+    return f"{note} {problem}" if problem else note
+
+
+def edit_again(run: Run) -> None:
+    """Fill the Start form with ``run``'s settings and open it; called before the form's widgets
+    are drawn (see apply_edit_request)."""
+    try:
+        spec = queue.job_spec(run)
+    except queue.JobError as error:
+        flash(str(error), "error")
+        return
+    values = {
+        **forms.data_values("train", spec.data),
+        **forms.recipe_values("train", spec),
+        "train_augment": spec.augment,
+        "train_optimizer": spec.optimizer,
+        "train_seed": spec.seed,
+        "train_name": "",  # a new run: the failed one keeps its name and its log
+    }
+    if spec.reduction_ratio in STANDARD_RATIOS:
+        values["train_ratio"] = spec.reduction_ratio
+    # The form's expander is opened through its state: its "expanded" is only where it starts.
+    st.session_state.update(values, train_editing=run.name, train_form_open=True)
+    st.toast(text.EDITING_TOAST.format(run=run.name), icon=":material/edit:")
+
+
+def apply_edit_request() -> None:
+    """Carry out an "Edit and start again" press. The button lives in the live fragment, whose
+    reruns leave the form alone, so it asks for a full rerun and the form is refilled here,
+    before its widgets exist (their values can only be set then)."""
+    name = st.session_state.pop("train_edit_request", None)
+    if name:
+        edit_again(Run(root / name))
+
+
 def start_form(expanded: bool) -> None:
+    editing = st.session_state.get("train_editing")
     with (
-        st.expander("Start a training run", expanded=expanded, icon=":material/play_arrow:"),
+        st.expander(
+            "Start a training run",
+            expanded=expanded,
+            icon=":material/play_arrow:",
+            key="train_form_open",
+            on_change="rerun",  # so that its state, which edit_again sets, is the page's
+        ),
         st.form("train_start", border=False),
     ):
+        note = st.empty()  # emptied once the edited run has started
+        if editing:
+            note.info(editing_note(editing))
         left, right = st.columns(2)
         data = forms.data_input(
             left,
             "train",
-            folder_help="Used when 'An image folder' is chosen. A train/ and test/ inside are "
-            "used as the split; otherwise 10% is held out for validation.",
+            folder_help=f"Used when '{text.DATA_FOLDER_CHOICE}' is chosen. A train/ and test/ "
+            "inside are used as the split; otherwise 10% is held out for validation.",
         )
         ratio = right.selectbox(
             "Model",
@@ -76,21 +140,30 @@ def start_form(expanded: bool) -> None:
         name = st.text_input(
             "Run name (optional)", key="train_name", placeholder="made from the date and settings"
         )
-        if not st.form_submit_button(
+        st.caption(text.job_threads_caption(queue.JOB_THREADS, max_jobs()))
+        pressed = st.form_submit_button(
             "Start training", type="primary", icon=":material/play_arrow:"
-        ):
-            return
+        )
+        problem = st.empty()  # why the run was not started, said where Start was pressed
+    if not pressed:
+        return
     spec = forms.spec_from_form(
         data, reduction_ratio=ratio, seed=int(seed), augment=augment, optimizer=optimizer, **recipe
     )
     if isinstance(spec, str):
-        st.error(spec)
+        problem.error(spec)
         return
     try:
+        # Refused, with the data's check, when the data is not here and cannot be fetched.
         run = queue.start(spec, root=root, name=name.strip() or None)
-    except queue.JobError as error:
-        st.error(str(error))
+    except queue.DataUnavailable as error:
+        problem.error(text.data_problem(error.check))
         return
+    except queue.JobError as error:
+        problem.error(str(error))
+        return
+    st.session_state.pop("train_editing", None)
+    note.empty()
     st.session_state["train_pick"] = run.name  # show the new run
     position = queue.queue_position(run)
     if position:
@@ -100,23 +173,28 @@ def start_form(expanded: bool) -> None:
 
 
 def runs_overview(table) -> None:
-    """The runs table as people read it: models and recipes named, times worded."""
+    """The runs table as people read it: models and recipes named, times worded, every column
+    as wide as what it holds (in pixels: the words are short and known), all of them within a
+    wide page beside the sidebar."""
     shown = text.runs_for_display(table)
-    columns = ["run", "state", "model", "recipe", "data", "epochs", "progress"]
+    column = st.column_config
+    columns = {
+        "run": column.TextColumn("Run", width=180, pinned=True),
+        "state": column.TextColumn("State", width=85),
+        "model": column.TextColumn("Model", width=55),
+        "recipe": column.TextColumn("Recipe", width=230),
+        "data": column.TextColumn("Data", width=85),
+        "epochs": column.TextColumn("Epochs", width=60, help="epochs done / epochs asked for"),
+        "best": column.TextColumn(
+            "Best acc.", width=80, alignment="right", help="best validation accuracy"
+        ),
+        "duration": column.TextColumn(
+            "Trained for", width=85, help="training time, summed over every stop and resume"
+        ),
+        "started": column.DatetimeColumn("Started", format="D MMM HH:mm", width=95),
+    }
     st.dataframe(
-        shown,
-        hide_index=True,
-        key="train_runs",
-        column_order=[*columns, "best val accuracy", "duration", "started"],
-        column_config={
-            "run": st.column_config.TextColumn(width="medium"),
-            "epochs": st.column_config.TextColumn(width="small"),
-            "progress": st.column_config.ProgressColumn(
-                "done", min_value=0, max_value=1, width="small"
-            ),
-            "best val accuracy": st.column_config.NumberColumn(format="percent"),
-            "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        },
+        shown, hide_index=True, key="train_runs", column_order=list(columns), column_config=columns
     )
 
 
@@ -159,8 +237,12 @@ def state_messages(run: Run, snapshot: monitor.RunSnapshot, progress: monitor.Pr
             f"(at most {max_jobs()} runs train at once)."
         )
     elif progress.state == RunState.FAILED:
-        st.error(f"Training failed: {monitor.failure_text(snapshot) or 'see the log below'}")
-        st.code(snapshot.log_tail or "(the log is empty)", language=None)
+        kind, check = recorded_failure(snapshot.status)
+        error = monitor.failure_text(snapshot)
+        st.error(text.failure_sentence(kind, error, check))
+        st.caption(text.failure_remedy(kind, check))
+        with st.expander("The error in full, and the end of the log", icon=":material/code:"):
+            st.code(f"{error or ''}\n\n{snapshot.log_tail}".strip(), language=None)
     elif progress.state == RunState.INTERRUPTED:
         st.warning(
             "This run's process is gone (killed, or the machine restarted): its heartbeat "
@@ -178,12 +260,28 @@ def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
         help="Stops at the next batch; the last complete epoch is kept.",
     ):
         act(queue.stop, run, f"Asked {run.name} to stop.")
-    if state in RESUMABLE_STATES and row.button(
-        "Resume",
-        icon=":material/play_arrow:",
-        key="train_resume",
+    # A failure a resume would repeat (the data is missing, the settings refused) is started
+    # again, edited, instead.
+    repeats = state == RunState.FAILED and resume_would_repeat_failure(snapshot.status)
+    if repeats and row.button(
+        "Edit and start again",
+        icon=":material/edit:",
+        key="train_edit_again",
         type="primary",
-        help="Continues from the last complete epoch, with the same settings.",
+        help="Opens the form above with this run's settings, to change what failed.",
+    ):
+        st.session_state["train_edit_request"] = run.name
+        st.rerun()  # the whole page: the form is outside this fragment
+    if (
+        state in RESUMABLE_STATES
+        and not repeats
+        and row.button(
+            "Resume",
+            icon=":material/play_arrow:",
+            key="train_resume",
+            type="primary",
+            help="Continues from the last complete epoch, with the same settings.",
+        )
     ):
         act(queue.resume, run, f"Resuming {run.name}.")
     if row.button(
@@ -305,6 +403,7 @@ st.caption(
     "channel attention form, epoch by epoch. Training runs in a background process: it keeps "
     "going when you close the tab, and every open dashboard sees it."
 )
+apply_edit_request()
 start_form(expanded=not list_runs(root))
 show_flash()
 is_polling = queue.has_active_jobs(root)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from streamlit.delta_generator import DeltaGenerator
@@ -15,7 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 from pages.ui import text
 from seattn.data.cifar10 import CIFAR10, is_cifar10
 from seattn.settings import default_data_spec
-from seattn.training.recipes import Augmentation, Optimizer
+from seattn.training.recipes import DEFAULT_LEARNING_RATES, Augmentation, Optimizer
 from seattn.training.spec import TrainSpec
 
 DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainSpec)}
@@ -24,7 +25,7 @@ DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainSpec)
 def _data_choices() -> dict[str, str]:
     """Labels of the data radio -> data spec ('' = the folder typed below)."""
     default = default_data_spec()
-    choices = {"CIFAR-10": CIFAR10, "An image folder": ""}
+    choices = {text.DATA_CIFAR10_CHOICE: CIFAR10, text.DATA_FOLDER_CHOICE: ""}
     if not is_cifar10(default):
         choices = {f"Configured default ({default})": default, **choices}
     return choices
@@ -44,6 +45,20 @@ def data_input(container: DeltaGenerator, key_prefix: str, folder_help: str) -> 
         help=folder_help,
     )
     return choices[label] or folder.strip()
+
+
+def _same_data(first: str, second: str) -> bool:
+    if is_cifar10(first) or is_cifar10(second):
+        return is_cifar10(first) and is_cifar10(second)
+    return Path(first).expanduser().resolve() == Path(second).expanduser().resolve()
+
+
+def data_values(key_prefix: str, data: str) -> dict[str, str]:
+    """The session-state values that make :func:`data_input` show ``data`` (a form refilled)."""
+    for label, spec in _data_choices().items():
+        if spec and _same_data(spec, data):
+            return {f"{key_prefix}_data": label, f"{key_prefix}_folder": ""}
+    return {f"{key_prefix}_data": text.DATA_FOLDER_CHOICE, f"{key_prefix}_folder": data}
 
 
 def recipe_inputs(columns: Sequence[DeltaGenerator], key_prefix: str) -> dict[str, Any]:
@@ -83,6 +98,17 @@ def recipe_inputs(columns: Sequence[DeltaGenerator], key_prefix: str) -> dict[st
         "batch_size": int(batch_size),
         "lr": None if lr is None else float(lr),
         "limit": int(limit) or None,
+    }
+
+
+def recipe_values(key_prefix: str, spec: TrainSpec) -> dict[str, Any]:
+    """The session-state values that make :func:`recipe_inputs` show ``spec``'s recipe."""
+    own_rate = spec.lr == DEFAULT_LEARNING_RATES[spec.optimizer]
+    return {
+        f"{key_prefix}_epochs": spec.epochs,
+        f"{key_prefix}_batch": spec.batch_size,
+        f"{key_prefix}_lr": None if own_rate else spec.lr,  # empty: the optimiser's own
+        f"{key_prefix}_limit": spec.limit or 0,
     }
 
 

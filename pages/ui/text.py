@@ -16,12 +16,13 @@ from seattn.analysis.catalog import ModelEntry, ModelSource
 from seattn.analysis.compare.grouping import ComparisonGroup
 from seattn.analysis.compare.sources import TrainedModel
 from seattn.analysis.monitor import Progress
-from seattn.data.datasets import ImageSet
+from seattn.data.datasets import DataAvailability, DataCheck, ImageSet
 from seattn.data.examples import ExamplePool
+from seattn.data.images import ModelCrop
 from seattn.model.cnn import BlockRecord
 from seattn.model.ratios import ratio_label
 from seattn.training.recipes import DEFAULT_LEARNING_RATES, Augmentation, Optimizer, Recipe
-from seattn.training.runfiles import Phase, RunState
+from seattn.training.runfiles import FailureKind, Phase, RunState
 from seattn.training.sweep import SweepOutcome
 
 # -- recipes ------------------------------------------------------------------------------------
@@ -119,7 +120,8 @@ def percent(value: float | None) -> str:
 
 
 def model_label(entry: ModelEntry) -> str:
-    """What the picker shows, e.g. "se-r16 (bundled) · val 86.1%"."""
+    """What the picker shows, e.g. "se-r16 (bundled) · 86.1% right": the accuracy of the weights
+    the picker opens (a run's last epoch) on pictures it did not train on."""
     accuracy = percent(entry.val_accuracy)
     if entry.source == ModelSource.BUNDLED:
         label = f"{entry.name} (bundled)"
@@ -129,12 +131,11 @@ def model_label(entry: ModelEntry) -> str:
         label = f"{entry.name} ({kind}" + (f", {se}" if se else "") + ")"
         if entry.source == ModelSource.RUN and entry.state != RunState.COMPLETED:
             label += f" [{entry.state}]"
-    return label + (f" · val {accuracy}" if accuracy else "")
+    return label + (f" · {accuracy} right" if accuracy else "")
 
 
 def model_details(entry: ModelEntry) -> str:
     """One line for the sidebar: ratio, epochs, recipe, data, accuracy."""
-    accuracy = percent(entry.val_accuracy)
     if entry.source == ModelSource.UPLOAD:
         se = se_text(entry)
         return f"{se}, {entry.classes} classes" if se else ""
@@ -143,9 +144,40 @@ def model_details(entry: ModelEntry) -> str:
         epochs_text(entry.epochs),
         *unusual_recipe(entry.recipe),
         f"trained on {entry.data_name}" if entry.data_name else "",
-        f"validation accuracy {accuracy}" if accuracy else "",
+        accuracy_text(entry),
     ]
     return ", ".join(part for part in parts if part)
+
+
+def accuracy_text(entry: ModelEntry) -> str:
+    """The accuracy of the weights the picker opens, and the best epoch's when that was higher."""
+    accuracy = percent(entry.val_accuracy)
+    if not accuracy:
+        return ""
+    text = f"right on {accuracy} of the pictures held out from training"
+    best = percent(entry.best_val_accuracy)
+    if best and best != accuracy:
+        text += f" (these weights are its last epoch's; its best epoch reached {best})"
+    return text
+
+
+# -- Home ---------------------------------------------------------------------------------------
+
+TOY_SCHEMATIC_CAPTION = (
+    "These weights are chosen to show the arithmetic. Trained networks rarely switch a channel "
+    "fully on or off: most of their weights sit near the middle."
+)
+
+
+def schematic_caption(model_label: str, class_name: str, weights: Sequence[float]) -> str:
+    """Say whose numbers the schematic shows, and what they mean."""
+    kept, damped = weights[:2], weights[-2:]
+    return (
+        f"Drawn from **{model_label}**, its first SE block, for one of the sample pictures (a "
+        f"{class_name}): the two channels it keeps most get {kept[0]:.2f} and {kept[1]:.2f}, the "
+        f"two it turns down most {damped[0]:.2f} and {damped[1]:.2f}. A trained SE block rarely "
+        "switches a channel fully on or off: it turns most of them down a little, some more."
+    )
 
 
 # -- Explore ------------------------------------------------------------------------------------
@@ -173,11 +205,53 @@ def block_title(record: BlockRecord) -> str:
 
 
 def examples_caption(pool: ExamplePool) -> str:
+    if pool.is_samples:
+        return (
+            "Sample pictures that come with seattn: CIFAR-10 images the bundled networks did not "
+            "train on (two per class). Set SEATTN_DATA to a folder of class sub-folders for more."
+        )
     if pool.held_out_folder is not None:
         which = f"held-out images from {pool.held_out_folder.name}/"
     else:
         which = f"the {pool.val_fraction:.0%} validation split (seed {pool.split_seed})"
     return f"Pictures the network did not train on: {which} of `{pool.root}`."
+
+
+def _share_words(share: float) -> str:
+    return "less than 1%" if share < 0.01 else f"{share:.0%}"
+
+
+def model_crop_remark(crop: ModelCrop) -> str:
+    """What the network was given of a picture, when that is little of it; "" otherwise."""
+    width, height = crop.original_size
+    side = crop.side
+    sentences = []
+    if crop.far_too_small:
+        if side == 1:
+            seen = "a single pixel"
+        else:
+            seen = f"{'its' if width == height else 'the centre'} {side}×{side} pixels"
+        sentences.append(
+            f"This picture is only {width}×{height} pixels, far smaller than the 32×32 the network "
+            f"works on: it sees {seen} enlarged, so its answer says little about what the "
+            "picture shows."
+        )
+    if crop.mostly_cut_away:
+        sentences.append(
+            f"Only {_share_words(crop.used_share)} of this picture is used: the network sees the "
+            f"centre {side}×{side} square of its {width}×{height} pixels and nothing else. Crop "
+            "the part you care about to a square to have it seen."
+        )
+    return " ".join(sentences)
+
+
+def model_crop_tag(crop: ModelCrop) -> str:
+    """The remark in a few words, for the gallery's captions; "" when there is none."""
+    if crop.far_too_small:
+        return f"only {crop.original_size[0]}×{crop.original_size[1]} px"
+    if crop.mostly_cut_away:
+        return f"{_share_words(crop.used_share)} used"
+    return ""
 
 
 # -- Train --------------------------------------------------------------------------------------
@@ -237,14 +311,107 @@ def runs_for_display(table: pd.DataFrame) -> pd.DataFrame:
             for done, planned in zip(table["epochs done"], table["epochs"], strict=True)
         ],
         duration=[format_duration(s) for s in table["training seconds"]],
+        best=[
+            percent(a) if a is not None and math.isfinite(a) else "—"
+            for a in table.get("best val accuracy", [None] * len(table))
+        ],
     )
+
+
+def job_threads_caption(threads: int, max_jobs: int) -> str:
+    """What a run started from the dashboard trains on, said beside the Start button."""
+    return (
+        f"Each run trains on {threads} CPU thread{'s' if threads != 1 else ''}, and up to "
+        f"{max_jobs} run{'s' if max_jobs != 1 else ''} train at once, side by side: a sweep "
+        "keeps the cores busy while the dashboard stays quick. One run alone is slower than "
+        "`python -m seattn train`, which uses every core."
+    )
+
+
+# The training forms' Data choices (pages/ui/forms.py): the problems below name them.
+DATA_CIFAR10_CHOICE = "CIFAR-10"
+DATA_FOLDER_CHOICE = "An image folder"
+
+DATA_CAUSES = {  # why data cannot be trained on here, as the end of "... because ..."
+    DataAvailability.OFFLINE: "CIFAR-10 is not on this machine and cannot be downloaded (offline)",
+    DataAvailability.NO_SUCH_FOLDER: "there is no folder `{location}`",
+    DataAvailability.NO_CLASS_IMAGES: "`{location}` holds no images in class sub-folders",
+}
+DATA_REMEDIES = {  # what to do about it, in the training forms' own terms
+    DataAvailability.OFFLINE: f"Choose '{DATA_FOLDER_CHOICE}' in the Data box and type a folder "
+    "with one sub-folder per class in the Image folder box, or copy torchvision's CIFAR-10 "
+    "batches into `{location}`.",
+    DataAvailability.NO_SUCH_FOLDER: "Type, in the Image folder box, the path of a folder on this "
+    "machine with one sub-folder per class.",
+    DataAvailability.NO_CLASS_IMAGES: "Give a folder with one sub-folder per class (such as cat/ "
+    "and dog/), each holding that class's images (.png, .jpg...).",
+}
+
+
+def data_problem(check: DataCheck) -> str | None:
+    """What is wrong with the data chosen and what to do, on a training form; None when the data
+    can be trained on."""
+    if check.usable:
+        return None
+    cause = DATA_CAUSES[check.availability].format(location=check.location)
+    remedy = DATA_REMEDIES[check.availability].format(location=check.location)
+    return f"{cause[0].upper()}{cause[1:]}. {remedy}"
+
+
+def _error_message(error: str | None) -> str:
+    """The first line of a recorded error, without the exception's name."""
+    lines = (error or "").strip().splitlines()
+    if not lines:
+        return ""
+    name, _, message = lines[0].partition(": ")
+    return message if message and name.isidentifier() else lines[0]
+
+
+def failure_sentence(
+    kind: FailureKind | None, error: str | None, data_check: DataCheck | None
+) -> str:
+    """A failed run's cause in one sentence (its error in full goes below, folded away).
+
+    ``data_check`` is what the data check finds for a data failure: its cause when the data
+    cannot be trained on, else the error's own message (an image that cannot be read...).
+    """
+    if kind == FailureKind.DATA and data_check is not None and not data_check.usable:
+        cause = DATA_CAUSES[data_check.availability].format(location=data_check.location)
+        return f"Training failed because {cause}."
+    message = _error_message(error)
+    if kind == FailureKind.DATA:
+        return f"Training failed because its data could not be loaded: {message}"
+    return f"Training failed: {message}" if message else "Training failed; see the log below."
+
+
+def failure_remedy(kind: FailureKind | None, data_check: DataCheck | None) -> str:
+    """What can work after a failure: an edited fresh start when a resume would fail again."""
+    if kind == FailureKind.DATA:
+        remedy = "give it data this machine has"
+        if data_check is not None and not data_check.usable:
+            remedy = DATA_REMEDIES[data_check.availability].format(location=data_check.location)
+            remedy = remedy[0].lower() + remedy[1:]
+        return f"Edit and start again opens the form above with this run's settings: {remedy}"
+    if kind == FailureKind.SETTINGS:
+        return (
+            "Resuming would repeat this failure: Edit and start again opens the form above with "
+            "this run's settings, to change them."
+        )
+    return "Resume continues from the last complete epoch, with the same settings."
+
+
+EDITING_NOTE = (
+    "These are the settings of {run}, which failed; change what failed and start a new run."
+)
+EDITING_TOAST = "The form at the top of the page now holds the settings of {run}."
 
 
 # -- Compare ------------------------------------------------------------------------------------
 
 
 def group_labels(groups: Sequence[ComparisonGroup]) -> dict[str, str]:
-    """Group key -> "CIFAR-10 · 100 epochs, ..."; two data sets of one name show fingerprints."""
+    """Group key -> "CIFAR-10 · 100 epochs, ..."; data sets of one name but other images are
+    numbered ("image set 2"), not named by their fingerprint hash."""
     labels = {
         group.key: f"{group.data.get('name') or 'unknown data'} · "
         f"{recipe_text(group.recipe) or 'unknown recipe'}"
@@ -253,11 +420,36 @@ def group_labels(groups: Sequence[ComparisonGroup]) -> dict[str, str]:
     counts: dict[str, int] = {}
     for label in labels.values():
         counts[label] = counts.get(label, 0) + 1
+    image_sets: dict[str, list[str]] = {}  # data name -> its fingerprints, in order of appearance
     for group in groups:
         if counts[labels[group.key]] > 1:
-            fingerprint = str(group.data.get("fingerprint") or "no fingerprint")[:8]
-            labels[group.key] += f" · data {fingerprint}"
+            seen = image_sets.setdefault(str(group.data.get("name")), [])
+            fingerprint = str(group.data.get("fingerprint"))
+            if fingerprint not in seen:
+                seen.append(fingerprint)
+            labels[group.key] += f" · image set {seen.index(fingerprint) + 1}"
     return labels
+
+
+# The columns a reader looks for first, in that order; the rest follow as the table has them.
+VARIANT_COLUMNS_FIRST = ("variant", "best val accuracy", "best val accuracy std", "seeds")
+SE_WIDTHS_COLUMN = "SE widths (blocks 1 · 2 · 3)"
+
+
+def variants_for_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The ratio table as the page shows it: the best accuracy beside the variant, one "2 · 4 · 8"
+    column for the SE widths ("no SE" instead of empty cells), and no std column that is empty in
+    every row (every ratio trained once). The CSV keeps every column."""
+    width_columns = [c for c in table.columns if c.startswith("SE width ")]
+    shown = table.drop(columns=["reduction ratio", *width_columns], errors="ignore")
+    widths = table[width_columns].apply(
+        lambda row: " · ".join(str(int(w)) for w in row) if row.notna().all() else "no SE", axis=1
+    )
+    shown.insert(1, SE_WIDTHS_COLUMN, widths)
+    empty_std = [c for c in shown.columns if c.endswith(" std") and shown[c].isna().all()]
+    shown = shown.drop(columns=empty_std)
+    first = [c for c in VARIANT_COLUMNS_FIRST if c in shown.columns]
+    return shown[first + [c for c in shown.columns if c not in first]]
 
 
 def left_out_reason(model: TrainedModel, first: TrainedModel) -> str:

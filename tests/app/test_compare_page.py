@@ -66,6 +66,14 @@ def test_the_table_shows_the_runs_metrics_and_the_models_parameter_counts(page, 
     # r=4: the run (seed 0), the bundled model (seed 1) and its metrics-only seed 2.
     r4 = table.loc["r=4"]
     assert r4["seeds"] == 3 and r4["seed list"] == "0, 1, 2"
+    # the best accuracy beside the variant; SE widths in one column, "no SE" rather than empty
+    assert list(table.reset_index().columns[:3]) == [
+        "variant",
+        "best val accuracy",
+        "best val accuracy std",
+    ]
+    assert r4["SE widths (blocks 1 · 2 · 3)"] == "8 · 16 · 32"
+    assert table.loc["no SE", "SE widths (blocks 1 · 2 · 3)"] == "no SE"
     models = frame_with(page, "source")
     accuracies = models.loc[models["variant"] == "r=4", "best val accuracy"]
     assert r4["best val accuracy"] == pytest.approx(accuracies.mean())
@@ -74,9 +82,10 @@ def test_the_table_shows_the_runs_metrics_and_the_models_parameter_counts(page, 
 
 
 def test_runs_on_other_data_are_a_group_of_their_own(page, store):
-    groups = frame_with(page, "fingerprint")
+    groups = frame_with(page, "ratios")
     assert groups["models"].tolist() == [5, 1]
-    assert len(set(groups["fingerprint"])) == 2
+    assert "fingerprint" not in groups.columns  # a hash means nothing to most readers
+    assert len(set(groups["group"])) == 2
     page.selectbox(key="compare_group").select_index(1).run()
     assert not page.exception, page.exception
     table = frame_with(page, "SE parameters")

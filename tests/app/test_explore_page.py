@@ -125,16 +125,22 @@ def test_uploads_show_the_prediction_and_the_charts_of_every_block(
     assert not app.exception and not app.error
 
     predicted = expected_prediction(zoo_folder / "se-r16.pt", real)
-    headline = f"stripes.png: the network says **{predicted}**"
+    headline = f"#1 stripes.png: the network says **{predicted}**"
     assert any(h.value.startswith(headline) for h in app.subheader)
-    assert [tab.label.split(" · ")[0] for tab in app.tabs] == ["Block 1", "Block 2", "Block 3"]
-    blocks = ("block1", "block2", "block3")
-    # Per block: weight bars, the before/after grid, and (two images) the images x channels
-    # matrix; and the prediction above them.
-    assert chart_keys(app) == ["explore_prediction"] + [
-        f"explore_{chart}_{block}" for block in blocks for chart in ("bars", "maps", "matrix")
+    chooser = app.segmented_control(key="explore_block")
+    assert [option.split(" · ")[0] for option in chooser.options] == [
+        "Block 1",
+        "Block 2",
+        "Block 3",
     ]
-    for block in blocks:
+    for block in ("block1", "block2", "block3"):
+        app.segmented_control(key="explore_block").set_value(block).run()
+        assert not app.exception
+        # The chosen block's weight bars, its before/after grid and (two images) the images x
+        # channels matrix; and the prediction above them.
+        assert chart_keys(app) == ["explore_prediction"] + [
+            f"explore_{chart}_{block}" for chart in ("bars", "maps", "matrix")
+        ]
         maps = chart(app, f"explore_maps_{block}")
         assert [t["type"] for t in maps["data"]] == ["heatmap", "heatmap"]
         assert len(chart(app, f"explore_matrix_{block}")["data"][0]["y"]) == 2
@@ -144,6 +150,7 @@ def test_uploads_show_the_prediction_and_the_charts_of_every_block(
     ]
 
     # Display options: all channels, with what SE removed, and a zoom into one channel.
+    app.segmented_control(key="explore_block").set_value("block1").run()
     app.session_state["explore_channels"] = "all"
     app.toggle(key="explore_difference").set_value(True).run()
     grid = chart(app, "explore_maps_block1")
@@ -151,6 +158,106 @@ def test_uploads_show_the_prediction_and_the_charts_of_every_block(
     app.selectbox(key="explore_zoom_block1").set_value(5).run()
     assert not app.exception
     assert "explore_zoom_chart_block1" in chart_keys(app)
+
+
+def test_only_the_chosen_blocks_charts_are_drawn(zoo_folder: Path) -> None:
+    app = with_one_upload()
+    # The default view: block 1 alone, however many blocks the network has.
+    assert app.segmented_control(key="explore_block").value == "block1"
+    assert chart_keys(app) == ["explore_prediction", "explore_bars_block1", "explore_maps_block1"]
+    assert not app.tabs
+    app.selectbox(key="explore_zoom_block1").select_index(1).run()  # the strongest channel
+    assert chart_keys(app)[-1] == "explore_zoom_chart_block1"
+
+    app.segmented_control(key="explore_block").set_value("block2").run()
+    assert not app.exception
+    assert chart_keys(app) == ["explore_prediction", "explore_bars_block2", "explore_maps_block2"]
+    bars = chart(app, "explore_bars_block2")
+    assert sum(len(trace["x"]) for trace in bars["data"]) == 64  # block 2's channels
+
+
+def test_the_k_slider_runs_to_the_blocks_channels_and_all_needs_none(zoo_folder: Path) -> None:
+    app = with_one_upload()
+    slider = app.slider(key="explore_k")
+    assert (slider.value, slider.proto.min, slider.proto.max) == (16, 1, 32)
+    assert highlight_name(app, "explore_bars_block1") == "16 strongest"
+
+    app.segmented_control(key="explore_block").set_value("block3").run()
+    assert app.slider(key="explore_k").proto.max == 128
+    app.slider(key="explore_k").set_value(100).run()
+    assert highlight_name(app, "explore_bars_block3") == "100 strongest"
+
+    # "All" maps: no k to choose, and the bars do not pretend to show the k strongest.
+    app.segmented_control(key="explore_channels").set_value("all").run()
+    assert not app.exception
+    assert not [s for s in app.slider if s.key == "explore_k"]
+    assert highlight_name(app, "explore_bars_block3") == "128 channels, all shown"
+    assert not says(app.markdown, "strongest")
+
+    # Back to the strongest: k is still 100, then clamped to block 1's 32 channels.
+    app.segmented_control(key="explore_channels").set_value("top").run()
+    assert app.slider(key="explore_k").value == 100
+    app.segmented_control(key="explore_block").set_value("block1").run()
+    assert not app.exception
+    assert app.slider(key="explore_k").value == 32
+    assert highlight_name(app, "explore_bars_block1") == "32 strongest"
+
+
+def test_every_blocks_bars_carry_channel_numbers(zoo_folder: Path) -> None:
+    app = with_one_upload()
+    for block, channels, every in (("block1", 32, 1), ("block2", 64, 2), ("block3", 128, 4)):
+        app.segmented_control(key="explore_block").set_value(block).run()
+        axis = chart(app, f"explore_bars_{block}")["layout"]["xaxis"]
+        assert axis.get("showticklabels", True) is not False
+        assert axis["tickvals"] == axis["categoryarray"][::every]
+        assert len(axis["categoryarray"]) == channels
+
+
+def test_same_file_names_are_numbered_as_the_gallery_shows_them(zoo_folder: Path) -> None:
+    rng = np.random.default_rng(3)
+    pictures = [Image.fromarray(rng.integers(0, 256, (40, 40, 3), np.uint8)) for _ in range(3)]
+    app = explore_app()
+    app.file_uploader(key="explore_uploads").set_value(
+        [
+            (name, encode(p, "JPEG"), "image/jpeg")
+            for name, p in zip(("0000.jpg", "0000.jpg", "0001.jpg"), pictures, strict=True)
+        ]
+    ).run()
+    assert not app.exception and not app.error
+    numbered = ["#1 0000.jpg", "#2 0000.jpg", "#3 0001.jpg"]
+    gallery = [caption for image in app.image for caption in image.captions]
+    assert [caption.split(" → ")[0] for caption in gallery[:3]] == numbered
+    assert app.selectbox(key="explore_image").options == numbered
+    assert chart(app, "explore_matrix_block1")["data"][0]["y"] == numbered
+    app.selectbox(key="explore_image").set_value(1).run()
+    assert any(h.value.startswith("#2 0000.jpg: the network says") for h in app.subheader)
+    assert chart(app, "explore_bars_block1")["layout"]["title"]["text"].endswith("#2 0000.jpg")
+
+
+def test_a_picture_mostly_cut_away_or_far_too_small_says_what_was_used(zoo_folder: Path) -> None:
+    rng = np.random.default_rng(4)
+    strip = Image.fromarray(rng.integers(0, 256, (100, 5000, 3), np.uint8))
+    photo = Image.fromarray(rng.integers(0, 256, (48, 64, 3), np.uint8))
+    app = explore_app()
+    app.file_uploader(key="explore_uploads").set_value(
+        [
+            ("strip.png", encode(strip, "PNG"), "image/png"),
+            ("dot.png", encode(Image.new("RGB", (1, 1), "red"), "PNG"), "image/png"),
+            ("photo.png", encode(photo, "PNG"), "image/png"),
+        ]
+    ).run()
+    assert not app.exception and not app.error
+    gallery = [caption for image in app.image for caption in image.captions]
+    assert gallery[0].endswith("2% used") and gallery[1].endswith("only 1×1 px")
+    assert "⚠" not in gallery[2]  # three quarters of a 64×48 photo: nothing to say
+
+    (remark,) = app.warning
+    assert "Only 2% of this picture is used" in remark.value and "5000×100" in remark.value
+    app.selectbox(key="explore_image").set_value(1).run()
+    (remark,) = app.warning
+    assert "only 1×1 pixels" in remark.value and "a single pixel" in remark.value
+    app.selectbox(key="explore_image").set_value(2).run()
+    assert not app.warning
 
 
 def test_each_bad_file_gets_one_error_and_the_good_ones_are_still_shown(zoo_folder: Path) -> None:
@@ -176,7 +283,7 @@ def test_each_bad_file_gets_one_error_and_the_good_ones_are_still_shown(zoo_fold
         assert sum(name in error for error in errors) == 1
     assert "megapixel" in next(e for e in errors if "bomb.png" in e)
     names = app.selectbox(key="explore_image").options
-    assert names == ["good.png", "moving.gif"]
+    assert names == ["#1 good.png", "#2 moving.gif"]
     app.selectbox(key="explore_image").set_value(1).run()
     assert says(app.info, "first of 3 frames")
 
@@ -186,13 +293,14 @@ def test_dataset_examples_one_per_class_and_another_one(
 ) -> None:
     app = explore_app()
     app.toggle(key="explore_examples").set_value(True).run()
-    assert says(app.info, "SEATTN_DATA is not set")
+    # SEATTN_DATA unset: the held-out images of the folder the model was trained on.
+    assert not app.exception and says(app.caption, f"of `{image_folder}`")
 
     monkeypatch.setenv("SEATTN_DATA", str(image_folder))
     app.run()
     assert not app.exception and not app.error
     picked = app.selectbox(key="explore_image").options
-    assert [name.split(" · ")[0] for name in picked] == ["circle", "square", "stripes"]
+    assert [name.split(" · ")[0] for name in picked] == ["#1 circle", "#2 square", "#3 stripes"]
     prediction = chart(app, "explore_prediction")
     assert any(label.endswith("✓") for label in prediction["data"][0]["y"])  # the true class
     app.button(key="explore_another").click().run()
@@ -209,7 +317,8 @@ def test_a_model_without_se_still_predicts_and_says_why_nothing_else(zoo_folder:
     app.file_uploader(key="explore_uploads").set_value(("navy.png", image, "image/png")).run()
     assert not app.exception
     assert says(app.info, "has no SE blocks")
-    assert chart_keys(app) == ["explore_prediction"] and not app.tabs
+    assert chart_keys(app) == ["explore_prediction"]
+    assert not [control for control in app.segmented_control if control.key == "explore_block"]
 
 
 def test_home_try_it_opens_explore_with_examples(
@@ -265,6 +374,11 @@ def reference_traces(app: AppTest, key: str) -> list[dict]:
     return [trace for trace in chart(app, key)["data"] if trace["type"] == "scatter"]
 
 
+def highlight_name(app: AppTest, key: str) -> str:
+    """The legend name of the coloured bars of the weight chart drawn with ``key``."""
+    return chart(app, key)["data"][0]["name"]
+
+
 def test_the_what_if_panel_changes_the_prediction_shown(zoo_folder: Path) -> None:
     app = with_one_upload()
     assert "What if…?" in [h.value for h in app.subheader]
@@ -278,13 +392,21 @@ def test_the_what_if_panel_changes_the_prediction_shown(zoo_folder: Path) -> Non
     button(app, "Show what changes").click().run()
     assert not app.exception
     whatif_charts = [key for key in chart_keys(app) if key.startswith("explore_whatif")]
+    # One block's bars at a time: the first block changed, then whichever is chosen.
     assert whatif_charts == [
         "explore_whatif_prediction_original",
         "explore_whatif_prediction_changed",
         "explore_whatif_bars_block1",
-        "explore_whatif_bars_block2",
-        "explore_whatif_bars_block3",
     ]
+    blocks = app.segmented_control(key="explore_whatif_block")
+    assert blocks.options == [
+        "Block 1 · changed here",
+        "Block 2 · changed here",
+        "Block 3 · responds",
+    ]
+    blocks.set_value("block3").run()
+    assert chart_keys(app)[-1] == "explore_whatif_bars_block3"
+    app.segmented_control(key="explore_whatif_block").set_value("block1").run()
     block1 = chart(app, "explore_whatif_bars_block1")
     assert reference_traces(app, "explore_whatif_bars_block1")[0]["name"] == "as trained"
     assert {trace["name"] for trace in block1["data"]} >= {"as trained", "8 moved most"}
@@ -304,7 +426,8 @@ def test_the_what_if_panel_changes_the_prediction_shown(zoo_folder: Path) -> Non
     button(app, "Show what changes").click().run()
     assert not app.exception
     assert chart(app, "explore_whatif_prediction_changed")["data"] != first
-    assert [t.label for t in app.tabs][-1] == "Block 3 · changed here"  # only block 3 is shown
+    blocks = app.segmented_control(key="explore_whatif_block")
+    assert blocks.options == ["Block 3 · changed here"]  # only block 3 is shown
     assert chart_keys(app)[-1] == "explore_whatif_bars_block3"
     app.session_state["explore_whatif_view"] = "deviation"
     app.run()
@@ -334,12 +457,13 @@ def test_without_an_atlas_the_page_offers_to_measure_and_then_shows_the_data_set
     assert not app.exception and not app.error
     assert says(app.caption, "Black ticks: each channel's mean weight over 30 held-out")
     for block in ("block1", "block2", "block3"):
+        app.segmented_control(key="explore_block").set_value(block).run()
         (reference,) = reference_traces(app, f"explore_bars_{block}")
         assert reference["error_y"]["visible"] is True
     # Measured once: a later run reads it back, and the measuring offer is gone.
     app.run()
     assert not says(app.caption, text.NO_ATLAS_NOTE)
-    assert len(reference_traces(app, "explore_bars_block2")) == 1
+    assert len(reference_traces(app, "explore_bars_block3")) == 1
 
 
 def test_a_measured_model_shows_the_band_the_deviation_and_can_be_frozen(
@@ -349,6 +473,7 @@ def test_a_measured_model_shows_the_band_the_deviation_and_can_be_frozen(
     means = whatif.DatasetContext.from_atlas(atlas).blocks["block2"].mean
     app = with_one_upload("navy")
     assert not says(app.caption, text.NO_ATLAS_NOTE)
+    app.segmented_control(key="explore_block").set_value("block2").run()
     (reference,) = reference_traces(app, "explore_bars_block2")
     assert reference["name"] == "dataset mean ± 1 std"
 

@@ -78,10 +78,23 @@ def test_a_run_model_says_its_state_unless_completed(tmp_path):
         data_name="shapes",
         state="stopped",
     )
-    assert text.model_label(entry) == "r (run, no SE) [stopped] · val 50.0%"
+    assert text.model_label(entry) == "r (run, no SE) [stopped] · 50.0% right"
     assert text.model_details(entry) == (
-        "no SE, 3 epochs, trained on shapes, validation accuracy 50.0%"
+        "no SE, 3 epochs, trained on shapes, right on 50.0% of the pictures held out from training"
     )
+
+
+def test_a_run_whose_best_epoch_was_not_its_last_says_both(tmp_path):
+    entry = ModelEntry(
+        key="run:r",
+        name="r",
+        source=ModelSource.RUN,
+        path=tmp_path / "checkpoint.pt",
+        val_accuracy=0.5,
+        best_val_accuracy=0.55,
+    )
+    assert text.model_label(entry).endswith("· 50.0% right")  # what the picker opens
+    assert "last epoch's; its best epoch reached 55.0%" in text.model_details(entry)
 
 
 def test_the_runs_table_is_worded_for_people():
@@ -135,8 +148,10 @@ def test_a_bundled_model_names_itself_and_its_accuracy():
         epochs=30,
         val_accuracy=0.8612,
     )
-    assert text.model_label(default) == f"{zoo.DEFAULT_MODEL} (bundled) · val 86.1%"
-    assert text.model_details(default) == "SE r=16, 30 epochs, validation accuracy 86.1%"
+    assert text.model_label(default) == f"{zoo.DEFAULT_MODEL} (bundled) · 86.1% right"
+    assert text.model_details(default) == (
+        "SE r=16, 30 epochs, right on 86.1% of the pictures held out from training"
+    )
     # unreadable metadata: the weights still count
     assert text.model_label(entry("se-r4", ModelSource.BUNDLED)) == "se-r4 (bundled)"
 
@@ -174,7 +189,8 @@ def test_a_model_trained_with_another_recipe_says_so(recipe, details):
 def test_a_completed_run_names_its_ratio_epochs_and_data():
     facts = {"reduction_ratio": 4, "ratio_known": True, "epochs": 1, "data_name": "shapes"}
     done = entry("done", ModelSource.RUN, val_accuracy=0.4, state=RunState.COMPLETED, **facts)
-    assert text.model_label(done).startswith("done (run, SE r=4) · val ")
+    assert text.model_label(done).startswith("done (run, SE r=4) · ")
+    assert text.model_label(done).endswith("% right")
     assert "[" not in text.model_label(done)
     details = text.model_details(done)
     assert "1 epoch," in details and "trained on" in details
@@ -256,13 +272,14 @@ def test_group_labels_name_the_augmentation():
     assert "course augmentation" in labels["new"] and "crop-flip augmentation" in labels["crop"]
 
 
-def test_groups_of_one_data_name_are_told_apart_by_fingerprint():
+def test_groups_of_one_data_name_are_told_apart_by_numbered_image_sets():
     base = synthetic("a", 4, 0, 0.8)
     other_lr = synthetic("b", 4, 1, 0.8, recipe=dataclasses.replace(base.recipe, lr=0.01))
     other_data = synthetic("c", 4, 2, 0.8, data={**base.data, "fingerprint": "f2"})
     labels = list(text.group_labels(grouping.group_models([base, other_lr, other_data])).values())
-    assert len(set(labels)) == 3  # same data name, other images: the fingerprint tells them apart
-    assert any("data f2" in label for label in labels)
+    assert len(set(labels)) == 3  # same data name, other images: numbered, never a hash
+    assert any("image set 2" in label for label in labels)
+    assert not any("f2" in label for label in labels)
 
 
 def test_an_sgd_cosine_group_says_so_and_the_course_optimizer_goes_unsaid():

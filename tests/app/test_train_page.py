@@ -5,16 +5,20 @@ and only launchers recorded in it are ever killed.
 """
 
 import dataclasses
+import json
 import os
 import re
+import socket
 import subprocess
 import threading
 import time
 from pathlib import Path
 
+import pytest
 import streamlit
 from streamlit.testing.v1 import AppTest
 
+from seattn.data import datasets
 from seattn.training.engine import train
 from seattn.training.runfiles import Run, RunState, list_runs
 from seattn.training.spec import TrainSpec
@@ -203,14 +207,163 @@ def fake_run(root: Path, name: str, status: dict, log: str = "") -> Run:
     return run
 
 
-def test_a_failed_run_shows_its_error_and_the_end_of_its_log(root):
-    log = "\n".join(f"line {i}" for i in range(40)) + "\nDataError: the folder has no images\n"
-    fake_run(root, "broken", {"state": RunState.FAILED, "error": "DataError: no images"}, log)
+ERROR_DETAILS = "The error in full, and the end of the log"
+
+
+def test_a_failed_run_shows_its_cause_in_a_sentence_and_its_log_folded_away(root):
+    log = "\n".join(f"line {i}" for i in range(40)) + "\nRuntimeError: out of memory\n"
+    fake_run(
+        root, "broken", {"state": RunState.FAILED, "error": "RuntimeError: out of memory"}, log
+    )
     at = open_page()
     assert shown_state(at) == RunState.FAILED
-    assert any("Training failed: DataError: no images" in e.value for e in at.error)
-    tails = [c.value for c in at.code if "the folder has no images" in c.value]
-    assert tails and all("line 39" in tail and "line 5\n" not in tail for tail in tails)
+    assert [e.value for e in at.error] == ["Training failed: out of memory"]
+    (details,) = [e for e in at.expander if e.label == ERROR_DETAILS]
+    (tail,) = [c.value for c in details.code]
+    assert "line 39" in tail and "line 5\n" not in tail and "out of memory" in tail
+    # A failure a resume may get past (not the data, not the settings): Resume is offered.
+    assert [b.label for b in at.button if b.label in ("Resume", "Edit and start again")] == [
+        "Resume"
+    ]
+
+
+def refusing_url() -> str:
+    """The address of a port nobody listens on: connections are refused, as offline."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/cifar-10-python.tar.gz"
+
+
+@pytest.fixture
+def offline_without_cifar10(monkeypatch, tmp_path):
+    """A newcomer's machine: no SEATTN_DATA, an empty data folder, CIFAR-10's host unreachable."""
+    monkeypatch.delenv("SEATTN_DATA", raising=False)
+    data_dir = tmp_path / "empty-data"
+    data_dir.mkdir()
+    monkeypatch.setenv("SEATTN_DATA_DIR", str(data_dir))
+    monkeypatch.setattr(datasets, "CIFAR10_URL", refusing_url())
+    return data_dir
+
+
+OFFLINE_CAUSE = "CIFAR-10 is not on this machine and cannot be downloaded (offline)"
+CHOOSE_A_FOLDER = "Choose 'An image folder' in the Data box"
+
+
+def test_start_with_cifar10_offline_queues_nothing_and_says_what_to_do(
+    root, offline_without_cifar10
+):
+    at = open_page()
+    assert at.radio(key="train_data").value == "CIFAR-10"  # the default
+    assert any("Each run trains on 1 CPU thread" in c.value for c in at.caption)
+    button(at, "Start training").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert list_runs(root) == [] and "No runs yet" in texts(at)
+    (problem,) = [e.value for e in at.error]
+    assert problem.startswith(OFFLINE_CAUSE) and CHOOSE_A_FOLDER in problem
+    assert "--data" not in problem  # no command-line flag for someone in a browser
+
+
+def test_a_run_that_failed_on_its_data_is_edited_and_started_again_not_resumed(
+    root, offline_without_cifar10, image_folder
+):
+    error = (
+        "DataError: CIFAR-10 is not in /data/cifar-10-batches-py (download failed: <urlopen "
+        "error [Errno -2] Name or service not known>). Connect to the internet once, or train "
+        "on a folder of class sub-folders with --data PATH."
+    )
+    log = f'Traceback (most recent call last):\n  File "engine.py", line 1, in train\n{error}\n'
+    check = {
+        "data": "cifar10",
+        "availability": "offline",
+        "location": str(offline_without_cifar10 / "cifar-10-batches-py"),
+    }
+    status = {"state": RunState.FAILED, "error": error, "failure": "data", "data_check": check}
+    fake_run(root, "no-data", status, log)
+    at = open_page()
+    assert shown_state(at) == RunState.FAILED
+    # One sentence; the traceback only where it is asked for.
+    assert [e.value for e in at.error] == [f"Training failed because {OFFLINE_CAUSE}."]
+    assert not any("Traceback" in str(e.value) for e in (*at.error, *at.caption, *at.markdown))
+    (details,) = [e for e in at.expander if e.label == ERROR_DETAILS]
+    assert any("Traceback" in c.value for c in details.code)
+    labels = [b.label for b in at.button]
+    assert "Resume" not in labels and "Edit and start again" in labels
+    assert any(CHOOSE_A_FOLDER.lower() in c.value.lower() for c in at.caption)
+
+    button(at, "Edit and start again").click()
+    at.run()
+    assert not at.exception, at.exception
+    (form,) = [e for e in at.expander if e.label == "Start a training run"]
+    assert form.proto.expanded
+    # The form holds the failed run's settings (fake_run's config), and says what to change.
+    assert at.radio(key="train_data").value == "CIFAR-10"
+    assert at.selectbox(key="train_ratio").value == 8
+    assert at.number_input(key="train_epochs").value == 5
+    assert at.number_input(key="train_batch").value == 128
+    (note,) = [i.value for i in at.info if "settings of no-data" in i.value]
+    assert CHOOSE_A_FOLDER in note
+    # Changing what failed starts a new run; the failed one keeps its name and log.
+    at.radio(key="train_data").set_value("An image folder")
+    at.text_input(key="train_folder").input(str(image_folder))
+    at.number_input(key="train_epochs").set_value(1)
+    at.number_input(key="train_batch").set_value(16)
+    button(at, "Start training").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "Started" in texts(at), texts(at)
+    assert (
+        sorted(run.name for run in list_runs(root))[-1] == "no-data" and len(list_runs(root)) == 2
+    )
+    assert not [i for i in at.info if "settings of no-data" in i.value]
+
+
+def test_runs_table_labels_its_columns_and_sums_a_resumed_runs_sessions(root, monkeypatch):
+    monkeypatch.setenv("SEATTN_MAX_JOBS", "1")
+    sleeper = subprocess.Popen(["sleep", "60"])  # stands in for a trainer holding the one slot
+    try:
+        fake_run(
+            root,
+            "busy",
+            {
+                "state": RunState.RUNNING,
+                "pid": sleeper.pid,
+                "host": os.uname()[1],
+                "heartbeat": time.time(),
+                "phase": "training",
+            },
+        )
+        # Stopped after 1 min 56 s, then resumed and waiting in the queue: still 1 min 56 s.
+        run = fake_run(
+            root,
+            "resumed",
+            {
+                "state": RunState.STOPPED,
+                "started": time.time() - 500,
+                "finished": time.time() - 384,
+                "earlier_seconds": 0.0,
+            },
+        )
+        spec = run.read_config()
+        write_queue_job(run, {"state": "queued", "spec": spec, "queued_at": time.time()})
+        at = open_page()
+        (table,) = [d for d in at.dataframe if "recipe" in d.value.columns]
+        shown = table.value.set_index("run")
+        assert shown.loc["resumed", "state"] == RunState.QUEUED
+        assert shown.loc["resumed", "duration"] == "1 min 56 s"
+        assert shown.loc["resumed", "best"] == "—"  # no epoch done: a dash, not "None"
+    finally:
+        write_trainer_status(Run(root / "busy"), {"state": RunState.STOPPED})
+        sleeper.kill()
+        sleeper.wait()
+    columns = json.loads(table.proto.columns)
+    shown_columns = {name: c for name, c in columns.items() if not c.get("hidden")}
+    assert len(shown_columns) == 9
+    assert shown_columns["duration"]["label"] == "Trained for"
+    assert shown_columns["best"]["label"] == "Best acc."
+    # Every shown column has room for what it holds: none left to the default width.
+    assert all(isinstance(column.get("width"), int) for column in shown_columns.values())
 
 
 def test_queued_runs_wait_their_turn_and_can_be_cancelled(root, monkeypatch):

@@ -73,13 +73,13 @@ def test_an_uploaded_picture_shows_bars_and_feature_maps(server: str, page: Page
     page.get_by_text("stripes.png: the network says").wait_for(timeout=60_000)
     page.locator(IDLE).wait_for(timeout=60_000)
 
-    # The first block's tab is open: its weight bars and its before/after heatmaps.
-    bars = page.locator(".js-plotly-plot .barlayer .point:visible")
-    maps = page.locator(".js-plotly-plot .heatmaplayer image:visible")
+    # Block 1 is chosen: its weight bars and its before/after heatmaps, and no other block's.
+    bars = page.locator(".js-plotly-plot .barlayer .point")
+    maps = page.locator(".js-plotly-plot .heatmaplayer image")
     expect(bars.first).to_be_visible(timeout=30_000)
     expect(maps.first).to_be_visible(timeout=30_000)
-    assert bars.count() >= 32 + 3  # 32 channels, and the prediction's bars
-    assert maps.count() == 2  # before and after SE, one heatmap each
+    assert bars.count() == 32 + 3  # block 1's 32 channels, and the prediction's 3 classes
+    assert maps.count() == 2  # before and after SE, one heatmap each: the only maps on the page
 
     # Hover over the "before" grid names a channel (customdata reached the browser).
     maps.first.scroll_into_view_if_needed()
@@ -88,9 +88,15 @@ def test_an_uploaded_picture_shows_bars_and_feature_maps(server: str, page: Page
     page.mouse.move(box["x"] + 20, box["y"] + 20, steps=5)
     expect(page.locator(".hoverlayer .hovertext").first).to_contain_text("channel", timeout=10_000)
 
-    page.get_by_role("tab", name="Block 3").click()
-    expect(maps.first).to_be_visible(timeout=30_000)
-    page.get_by_role("tab", name="Block 1").click()
+    # The chooser swaps the charts: block 3's 128 bars replace block 1's 32.
+    chooser = page.locator(".st-key-explore_block")
+    chooser.get_by_text("Block 3", exact=False).click()
+    page.locator(IDLE).wait_for(timeout=60_000)
+    expect(bars).to_have_count(128 + 3, timeout=30_000)
+    assert maps.count() == 2
+    chooser.get_by_text("Block 1", exact=False).click()
+    page.locator(IDLE).wait_for(timeout=60_000)
+    expect(bars).to_have_count(32 + 3, timeout=30_000)
 
     # Streamlit scrolls inside its own container: a tall window shows the whole page.
     height = page.evaluate(
