@@ -143,10 +143,10 @@ def first_visit(browser, name: str, launcher: str) -> float:
     return seconds
 
 
-def measure_page(browser, name: str, repeats: int) -> None:
+def measure_page(browser, name: str, repeats: int, launcher: str) -> None:
     path, title = PAGES[name]
     baseline = first_visit(browser, name, "streamlit run")
-    with fresh_server("serve.py") as url:
+    with fresh_server(launcher) as url:
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         first = timed(lambda: (page.goto(f"{url}/{path}"), settle(page, title)))
         warm = []
@@ -156,8 +156,9 @@ def measure_page(browser, name: str, repeats: int) -> None:
             again.close()
         verdict = "meets" if first <= TARGET_FIRST_S else "misses"
         print(
-            f"{name:8s} first visit {first:6.2f} s ({verdict} {TARGET_FIRST_S:.0f} s; plain "
-            f"streamlit run: {baseline:.2f} s), warm visit median {statistics.median(warm):.2f} s "
+            f"{name:8s} first visit {first:6.2f} s with {launcher} ({verdict} {TARGET_FIRST_S:.0f} "
+            f"s; plain streamlit run: {baseline:.2f} s), warm visit median "
+            f"{statistics.median(warm):.2f} s "
             f"over {repeats}"
         )
         if name == "atlas" and page.locator(".st-key-atlas_view").count():
@@ -189,6 +190,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument(
+        "--launcher",
+        choices=list(LAUNCHERS),
+        default="serve.py",
+        help="how the measured server starts (the baseline is always plain streamlit run)",
+    )
     args = parser.parse_args()
     import torch
     from playwright.sync_api import sync_playwright
@@ -202,7 +209,7 @@ def main() -> None:
         )
         try:
             for name in args.pages.split(","):
-                measure_page(browser, name.strip(), args.repeats)
+                measure_page(browser, name.strip(), args.repeats, args.launcher)
         finally:
             browser.close()
 
