@@ -16,6 +16,7 @@ from pages.ui.routing import run_through_dashboard
 from seattn.analysis.compare import attention, grouping, sources, tables
 from seattn.analysis.explore import enlarged, uint8_image
 from seattn.data.datasets import DataError, ImageSet
+from seattn.data.examples import sample_image_set
 from seattn.figures import atlas as atlas_figures
 from seattn.figures import compare as compare_figures
 from seattn.model.ratios import STANDARD_RATIOS, ratio_label
@@ -51,6 +52,11 @@ def measurement(
 ) -> attention.ExcitationMeasurement:
     # stamp (checkpoints and their modification times) is only part of the key.
     return attention.measure_excitation(_group, _val, max_images=images, load=models.load_model)
+
+
+@st.cache_resource(show_spinner=False)
+def sample_images() -> ImageSet:
+    return sample_image_set()
 
 
 # -- the sweep form ---------------------------------------------------------------------------
@@ -377,7 +383,11 @@ for tab, draw in zip(tabs, TABS.values(), strict=True):
             draw(group)
             continue
         validation = validation_set(group.key, default_data_spec(), group)
-        if isinstance(validation, str):
+        if isinstance(validation, str) and draw is one_image_tab:
+            # One image needs no validation set: the shipped samples do, as on Explore.
+            st.caption(text.ONE_IMAGE_FROM_SAMPLES)
+            draw(group, sample_images())
+        elif isinstance(validation, str):
             st.info(validation)
         else:
             draw(group, validation)

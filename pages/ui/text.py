@@ -409,6 +409,12 @@ EDITING_TOAST = "The form at the top of the page now holds the settings of {run}
 # -- Compare ------------------------------------------------------------------------------------
 
 
+ONE_IMAGE_FROM_SAMPLES = (
+    "The images these models were validated on are not on this machine, so the pictures here "
+    "are the sample pictures that come with seattn."
+)
+
+
 def group_labels(groups: Sequence[ComparisonGroup]) -> dict[str, str]:
     """Group key -> "CIFAR-10 · 100 epochs, ..."; data sets of one name but other images are
     numbered ("image set 2"), not named by their fingerprint hash."""

@@ -14,7 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from seattn.data.cifar10 import is_cifar10
-from seattn.data.datasets import DEFAULT_VAL_FRACTION, DataError, list_folder, validation_files
+from seattn.data.datasets import (
+    DEFAULT_VAL_FRACTION,
+    DataError,
+    ImageSet,
+    decode_files,
+    list_folder,
+    validation_files,
+)
 from seattn.data.samples import SAMPLES_DIR
 
 
@@ -41,6 +48,12 @@ def sample_pool() -> ExamplePool:
     for path, label in samples:
         files[classes[label]].append(Path(path))
     return ExamplePool(SAMPLES_DIR, files, SAMPLES_DIR, DEFAULT_VAL_FRACTION, 0, is_samples=True)
+
+
+def sample_image_set() -> ImageSet:
+    """The shipped sample pictures decoded as the model sees them (a page's last resort)."""
+    samples, classes = list_folder(SAMPLES_DIR)
+    return decode_files(samples, classes, SAMPLES_DIR)
 
 
 def find_example_pool(

@@ -184,3 +184,32 @@ def test_the_depth_tab_measures_the_groups_models_on_request_and_draws_them_side
     names = {trace["name"] for trace in json.loads(chart.proto.spec)["data"]}
     assert any(name.startswith("r=4") for name in names), names
     assert any(name.startswith("r=8") for name in names), names
+
+
+def test_a_sweep_on_an_empty_folder_is_refused_in_the_forms_words(page, monkeypatch, tmp_path):
+    monkeypatch.setattr(jobs, "start", lambda *a, **k: pytest.fail("nothing may start"))
+    (tmp_path / "empty" / "cat").mkdir(parents=True)
+    page.radio(key="compare_data").set_value("An image folder")
+    page.text_input(key="compare_folder").set_value(str(tmp_path / "empty"))
+    button(page, "Start the sweep").click().run()
+    assert not page.exception, page.exception
+    (message,) = [e.value for e in page.error]
+    assert "--data" not in message and "Traceback" not in message
+    assert "image" in message.lower()
+
+
+def test_one_image_every_ratio_uses_the_sample_pictures_when_the_images_are_not_here(
+    page, store, monkeypatch, image_folder
+):
+    from seattn.data.examples import sample_image_set
+
+    monkeypatch.setenv("SEATTN_DATA", str(store["data"] / "not-here"))  # a key of its own
+    hidden = image_folder.with_name(image_folder.name + "-hidden")
+    image_folder.rename(hidden)
+    try:
+        open_tab(page, "One image, every ratio")
+    finally:
+        hidden.rename(image_folder)
+    assert "sample pictures that come with seattn" in texts(page)
+    assert chart_keys(page) == ["compare_image_weights", "compare_image_correlation"]
+    assert page.slider(key="compare_image").max == len(sample_image_set()) - 1
