@@ -179,7 +179,10 @@ def test_a_sigkilled_run_reads_as_interrupted_and_resumes(image_folder, tmp_path
     assert run.state() == RunState.INTERRUPTED  # what a reader concludes
     epoch_kept = read_checkpoint(run.checkpoint_path)["epoch"]
     assert epoch_kept >= 1
-    assert len(run.read_metrics()) == epoch_kept
+    # metrics.csv is derived from the checkpoint and written just after it: a kill between the
+    # two leaves it one epoch behind (never ahead); the resume below rewrites it from the
+    # checkpoint's own history.
+    assert epoch_kept - 1 <= len(run.read_metrics()) <= epoch_kept
     leftovers = [p.name for p in run.path.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == [] or all(p.startswith(".") for p in leftovers)
 
