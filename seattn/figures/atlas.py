@@ -24,7 +24,7 @@ from plotly.colors import diverging, hex_to_rgb, qualitative
 from seattn.analysis.atlas.interventions import ALL_BLOCKS, Kind
 from seattn.analysis.atlas.measures import class_mean_weights
 from seattn.figures.explore import BASE, FONT, HIGHLIGHT, MAPS_COLORSCALE, TEMPLATE
-from seattn.figures.style import MARGIN, TRANSPARENT, empty_figure, panel_title
+from seattn.figures.style import MARGIN, TRANSPARENT, empty_figure, level_line, panel_title
 
 FIXED_COLOUR = BASE
 ADAPTIVE_COLOUR = HIGHLIGHT
@@ -478,29 +478,9 @@ def channel_distribution_figure(
             xaxis={"type": "category", "categoryorder": "array", "categoryarray": classes},
             yaxis={"range": [0, 1.02], "title": {"text": "SE weight"}, "showgrid": True},
             height=360,
-            shapes=[
-                {
-                    "type": "line",
-                    "xref": "paper",
-                    "x0": 0,
-                    "x1": 1,
-                    "y0": mean,
-                    "y1": mean,
-                    "line": DASHED,
-                }
-            ],
-            annotations=[
-                {
-                    "xref": "paper",
-                    "x": 1,
-                    "y": mean,
-                    "xanchor": "right",
-                    "yanchor": "bottom",
-                    "text": f"mean over all images {mean:.2f}",
-                    "showarrow": False,
-                    "font": {"size": 11, "color": FLOOR_COLOUR},
-                }
-            ],
+            **level_line(
+                mean, f"mean over all images {mean:.2f}", FLOOR_COLOUR, dash="dash", width=1.5
+            ),
         ),
     )
 

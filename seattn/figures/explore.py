@@ -28,6 +28,7 @@ from seattn.figures.style import (
     TRANSPARENT,
     WEIGHTS_COLORSCALE,
     WEIGHTS_RANGE,
+    level_line,
     panel_title,
 )
 
@@ -195,32 +196,12 @@ def channel_weight_bars(
             bargap=0.15,
             barmode="overlay",
             legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
-            shapes=[
-                {
-                    "type": "line",
-                    "xref": "paper",
-                    "x0": 0,
-                    "x1": 1,
-                    "y0": mean,
-                    "y1": mean,
-                    "line": {"dash": "dot", "color": "#555", "width": 1},
-                }
-            ],
-            annotations=[
-                {
-                    "xref": "paper",
-                    "x": 1,
-                    "y": mean,
-                    "xanchor": "right",
-                    "yanchor": "bottom",
-                    # "or 0.0": a mean that rounds to -0.00 reads +0.00
-                    "text": f"mean {round(mean, 2) or 0.0:+.2f}"
-                    if deviation
-                    else f"mean {mean:.2f}",
-                    "showarrow": False,
-                    "font": {"size": 11, "color": "#555"},
-                }
-            ],
+            # "or 0.0": a mean that rounds to -0.00 reads +0.00
+            **level_line(
+                mean,
+                f"mean {round(mean, 2) or 0.0:+.2f}" if deviation else f"mean {mean:.2f}",
+                "#555",
+            ),
         ),
     )
 

@@ -51,6 +51,36 @@ def panel_title(title: str, domain: tuple[float, float] | list[float], y: float 
     }
 
 
+def level_line(y: float, label: str, colour: str, dash: str = "dot", width: float = 1.0) -> dict:
+    """Layout parts of a horizontal line across the plot at ``y``, labelled at its right end
+    (a mean, a chance level): ``{"shapes": [...], "annotations": [...]}`` to merge into a layout."""
+    return {
+        "shapes": [
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": y,
+                "y1": y,
+                "line": {"dash": dash, "color": colour, "width": width},
+            }
+        ],
+        "annotations": [
+            {
+                "xref": "paper",
+                "x": 1,
+                "y": y,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "text": label,
+                "showarrow": False,
+                "font": {"size": 11, "color": colour},
+            }
+        ],
+    }
+
+
 def empty_figure(message: str, height: int = 260) -> go.Figure:
     """A blank figure that says why there is nothing to draw yet."""
     figure = go.Figure()

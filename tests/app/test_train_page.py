@@ -319,9 +319,11 @@ def test_a_run_that_failed_on_its_data_is_edited_and_started_again_not_resumed(
     assert not [i for i in at.info if "settings of no-data" in i.value]
 
 
-def test_runs_table_labels_its_columns_and_sums_a_resumed_runs_sessions(root, monkeypatch):
+@pytest.fixture
+def slot_taken(root: Path, monkeypatch: pytest.MonkeyPatch):
+    """One job slot, held by a live process that stands in for a trainer: new runs must queue."""
     monkeypatch.setenv("SEATTN_MAX_JOBS", "1")
-    sleeper = subprocess.Popen(["sleep", "60"])  # stands in for a trainer holding the one slot
+    sleeper = subprocess.Popen(["sleep", "60"])
     try:
         fake_run(
             root,
@@ -334,29 +336,33 @@ def test_runs_table_labels_its_columns_and_sums_a_resumed_runs_sessions(root, mo
                 "phase": "training",
             },
         )
-        # Stopped after 1 min 56 s, then resumed and waiting in the queue: still 1 min 56 s.
-        run = fake_run(
-            root,
-            "resumed",
-            {
-                "state": RunState.STOPPED,
-                "started": time.time() - 500,
-                "finished": time.time() - 384,
-                "earlier_seconds": 0.0,
-            },
-        )
-        spec = run.read_config()
-        write_queue_job(run, {"state": "queued", "spec": spec, "queued_at": time.time()})
-        at = open_page()
-        (table,) = [d for d in at.dataframe if "recipe" in d.value.columns]
-        shown = table.value.set_index("run")
-        assert shown.loc["resumed", "state"] == RunState.QUEUED
-        assert shown.loc["resumed", "duration"] == "1 min 56 s"
-        assert shown.loc["resumed", "best"] == "—"  # no epoch done: a dash, not "None"
+        yield
     finally:
         write_trainer_status(Run(root / "busy"), {"state": RunState.STOPPED})
         sleeper.kill()
         sleeper.wait()
+
+
+def test_runs_table_labels_its_columns_and_sums_a_resumed_runs_sessions(root, slot_taken):
+    # Stopped after 1 min 56 s, then resumed and waiting in the queue: still 1 min 56 s.
+    run = fake_run(
+        root,
+        "resumed",
+        {
+            "state": RunState.STOPPED,
+            "started": time.time() - 500,
+            "finished": time.time() - 384,
+            "earlier_seconds": 0.0,
+        },
+    )
+    spec = run.read_config()
+    write_queue_job(run, {"state": "queued", "spec": spec, "queued_at": time.time()})
+    at = open_page()
+    (table,) = [d for d in at.dataframe if "recipe" in d.value.columns]
+    shown = table.value.set_index("run")
+    assert shown.loc["resumed", "state"] == RunState.QUEUED
+    assert shown.loc["resumed", "duration"] == "1 min 56 s"
+    assert shown.loc["resumed", "best"] == "—"  # no epoch done: a dash, not "None"
     columns = json.loads(table.proto.columns)
     shown_columns = {name: c for name, c in columns.items() if not c.get("hidden")}
     assert len(shown_columns) == 9
@@ -366,37 +372,16 @@ def test_runs_table_labels_its_columns_and_sums_a_resumed_runs_sessions(root, mo
     assert all(isinstance(column.get("width"), int) for column in shown_columns.values())
 
 
-def test_queued_runs_wait_their_turn_and_can_be_cancelled(root, monkeypatch):
-    monkeypatch.setenv("SEATTN_MAX_JOBS", "1")
-    sleeper = subprocess.Popen(["sleep", "60"])  # stands in for a trainer holding the one slot
-    try:
-        fake_run(
-            root,
-            "busy",
-            {
-                "state": RunState.RUNNING,
-                "pid": sleeper.pid,
-                "host": os.uname()[1],
-                "heartbeat": time.time(),
-                "phase": "training",
-            },
-        )
-        fake_run(root, "waiting", {"state": RunState.QUEUED, "queued_at": time.time()})
-        at = open_page()
-        at.selectbox(key="train_pick").set_value("waiting").run()
-        assert shown_state(at) == RunState.QUEUED
-        assert "number 1 in the queue" in texts(at) and "at most 1 runs" in texts(at)
-        button(at, "Stop").click()
-        at.run()
-        assert (
-            Run(root / "waiting").state() == RunState.STOPPED
-            and shown_state(at) == RunState.STOPPED
-        )
-        assert [b.label for b in at.button if b.label == "Resume"] == ["Resume"]
-    finally:
-        write_trainer_status(Run(root / "busy"), {"state": RunState.STOPPED})
-        sleeper.kill()
-        sleeper.wait()
+def test_queued_runs_wait_their_turn_and_can_be_cancelled(root, slot_taken):
+    fake_run(root, "waiting", {"state": RunState.QUEUED, "queued_at": time.time()})
+    at = open_page()
+    at.selectbox(key="train_pick").set_value("waiting").run()
+    assert shown_state(at) == RunState.QUEUED
+    assert "number 1 in the queue" in texts(at) and "at most 1 runs" in texts(at)
+    button(at, "Stop").click()
+    at.run()
+    assert Run(root / "waiting").state() == RunState.STOPPED and shown_state(at) == RunState.STOPPED
+    assert [b.label for b in at.button if b.label == "Resume"] == ["Resume"]
 
 
 def test_delete_asks_first(root):
