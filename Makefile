@@ -8,7 +8,7 @@ PORT ?= 8501
 # the cores; passive waiting costs little when alone and keeps shared cores usable.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: run test test-browser lint format bench clean
+.PHONY: run test test-browser lint format bench translations clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# After changing the interface's words: the catalogues learn the new strings (seattn/i18n.py);
+# then translate what seattn/locale/zh/LC_MESSAGES/seattn.po leaves empty or marks fuzzy.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o seattn/locale/seattn.pot --project=seattn --no-wrap --sort-by-file .
+	$(BIN)/pybabel update -i seattn/locale/seattn.pot -d seattn/locale -D seattn -l zh --no-wrap
 
 # The training benchmark wants the machine to itself, with OpenMP's default (busy) waiting.
 bench: $(STAMP)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.ui import language
+
 HOME_PAGE = "pages/home.py"
 EXPLORE_PAGE = "pages/explore.py"
 ATLAS_PAGE = "pages/atlas.py"
@@ -21,10 +23,12 @@ COMPARE_PAGE = "pages/compare.py"
 
 
 def run_through_dashboard() -> None:
-    """Send this session through dashboard.py (page config, sidebar, navigation) if it skipped."""
+    """Send this session through dashboard.py (page config, sidebar, navigation) if it skipped,
+    and speak the session's language (again: a page run alone, as AppTest runs it, needs it)."""
     from streamlit import config
     from streamlit.runtime.pages_manager import PagesManager
 
+    language.apply()
     # AppTest rebuilds that flag on every run, so a rerun there would only repeat itself (and
     # drop the click being tested); pages cope with running alone (models.current_model() draws
     # the picker itself), which is what AppTest then exercises.
