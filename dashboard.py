@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import language, models
+from pages.ui import language, models, presentation
 from pages.ui.routing import ATLAS_PAGE, COMPARE_PAGE, EXPLORE_PAGE, HOME_PAGE, TRAIN_PAGE
 from seattn.i18n import _
 
@@ -23,6 +23,7 @@ PAGES = [
 
 page = st.navigation(PAGES)
 language.language_picker()
+presentation.presentation_toggle()
 # The sidebar (the model picker) is drawn here, before the page runs, so every page shares one
 # picker and its choice survives moving between pages.
 with models.sidebar():
