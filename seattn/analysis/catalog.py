@@ -21,6 +21,7 @@ from typing import Any
 
 from seattn import settings, zoo
 from seattn.atomic import atomic_path
+from seattn.i18n import _
 from seattn.model.checkpoints import CheckpointError, load_model
 from seattn.model.ratios import parse_ratio, ratio_order
 from seattn.training.recipes import Recipe
@@ -178,12 +179,12 @@ def save_upload(data: bytes, name: str, folder: Path | None = None) -> ModelEntr
     never kept, and the message names the user's file, not the temporary path.
     """
     if not data:
-        raise CheckpointError(f"{name}: the file is empty")
+        raise CheckpointError(_("{path}: the file is empty").format(path=name))
     folder = upload_folder() if folder is None else Path(folder)
     digest = hashlib.sha256(data).hexdigest()[:16]
     path = folder / f"{digest}.pt"
     if path.exists():
-        _, config = load_model(path)
+        config = load_model(path)[1]
         path.touch()  # recently used: the last to be removed
     else:
         # Checked under its temporary name: a concurrent session never sees half a file, and a
@@ -191,7 +192,7 @@ def save_upload(data: bytes, name: str, folder: Path | None = None) -> ModelEntr
         with atomic_path(path) as tmp:
             tmp.write_bytes(data)
             try:
-                _, config = load_model(tmp)
+                config = load_model(tmp)[1]
             except CheckpointError as error:
                 raise CheckpointError(str(error).replace(str(tmp), name)) from None
         prune_uploads(folder)

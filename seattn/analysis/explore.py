@@ -20,6 +20,7 @@ from PIL import Image
 
 from seattn.analysis.statistics import weight_statistics
 from seattn.data.images import CheckedImage, ModelCrop, to_model_input, to_model_view
+from seattn.i18n import _
 from seattn.model.cnn import SECNN, BlockRecord
 from seattn.model.probe import ProbeResult, probe
 
@@ -163,19 +164,19 @@ def feature_map_panels(
     """
     before_np = _as_numpy(before)[channels]
     after_np = _as_numpy(after)[channels]
-    value_label = "activation"
+    value_label = _("activation")
     if per_channel_scale:
         peak = before_np.reshape(len(channels), -1).max(axis=1)
         scale = np.where(peak > 0, peak, 1.0).astype(np.float32)[:, None, None]
         before_np, after_np = before_np / scale, after_np / scale
-        value_label = "share of the channel's peak before SE"
-    panels = [("Before SE", before_np), ("After SE", after_np)]
+        value_label = _("share of the channel's peak before SE")
+    panels = [(_("Before SE"), before_np), (_("After SE"), after_np)]
     if show_difference:
         # The maps enter SE after a ReLU, so before >= after >= 0: the difference is what SE took.
-        panels.append(("Removed by SE (before − after)", before_np - after_np))
+        panels.append((_("Removed by SE (before − after)"), before_np - after_np))
     columns = grid_columns(len(channels))
     tiles, owner = [], None
-    for _, maps in panels:
+    for _title, maps in panels:
         tiled, owner = tile_maps(maps, channels, columns)
         tiles.append(tiled)
     finite_max = max((float(np.nanmax(t)) for t in tiles if np.isfinite(t).any()), default=0.0)

@@ -34,6 +34,7 @@ from seattn import settings
 from seattn.atomic import atomic_path
 from seattn.data.cifar10 import is_cifar10
 from seattn.data.images import to_model_view
+from seattn.i18n import _, ngettext
 
 DEFAULT_VAL_FRACTION = 0.1
 TRAIN_SPLIT_NAMES = ("train",)
@@ -43,7 +44,11 @@ ProgressFn = Callable[[int, int], None]  # (done, total)
 
 
 class DataError(ValueError):
-    """Data that cannot be used; the message names the folder or option to fix."""
+    """Data that cannot be used; the message names the folder or option to fix.
+
+    Messages a page can show are in the language of the code that raised them (seattn.i18n);
+    the trainer's process and the command line speak English.
+    """
 
 
 @dataclass
@@ -71,10 +76,16 @@ class DataSplits:
 def validation_split(n: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(train indices, validation indices): a seeded permutation, the same for the same seed."""
     if not 0.0 < fraction < 1.0:
-        raise DataError(f"validation fraction must be between 0 and 1, got {fraction}")
+        message = _("validation fraction must be between 0 and 1, got {fraction}")
+        raise DataError(message.format(fraction=fraction))
     n_val = max(1, round(n * fraction))
     if n_val >= n:
-        raise DataError(f"{n} images are too few to hold out {fraction:.0%} for validation")
+        message = ngettext(
+            "{n} image is too few to hold out {fraction:.0%} for validation",
+            "{n} images are too few to hold out {fraction:.0%} for validation",
+            n,
+        )
+        raise DataError(message.format(n=n, fraction=fraction))
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return order[n_val:].sort().values, order[:n_val].sort().values
 
@@ -88,23 +99,24 @@ def load_cifar10(data_dir: Path, *, train: bool, download: bool = True) -> Image
         dataset = TorchvisionCIFAR10(str(data_dir), train=train, download=False)
     except RuntimeError:
         if not download:
-            raise DataError(_cifar_missing_message(data_dir, "downloading is off")) from None
+            raise DataError(_cifar_missing_message(data_dir, _("downloading is off"))) from None
         try:
             dataset = TorchvisionCIFAR10(str(data_dir), train=train, download=True)
         except (OSError, RuntimeError) as error:  # URLError is an OSError: offline
-            raise DataError(_cifar_missing_message(data_dir, f"download failed: {error}")) from None
+            reason = _("download failed: {error}").format(error=error)
+            raise DataError(_cifar_missing_message(data_dir, reason)) from None
     images = torch.from_numpy(np.ascontiguousarray(dataset.data)).permute(0, 3, 1, 2).contiguous()
     labels = torch.tensor(dataset.targets, dtype=torch.int64)
     return ImageSet(images, labels, list(dataset.classes))
 
 
 def _cifar_missing_message(data_dir: Path, reason: str) -> str:
-    return (
-        f"CIFAR-10 is not in {data_dir.resolve() / 'cifar-10-batches-py'} ({reason}). "
+    return _(
+        "CIFAR-10 is not in {folder} ({reason}). "
         "Connect to the internet once, or copy torchvision's 'cifar-10-batches-py' folder there "
         "(set SEATTN_DATA_DIR to use another folder), or train on a folder of class sub-folders "
         "with --data PATH."
-    )
+    ).format(folder=data_dir.resolve() / "cifar-10-batches-py", reason=reason)
 
 
 # -- folders of class sub-folders -------------------------------------------------------------
@@ -115,7 +127,8 @@ def list_folder(root: Path) -> tuple[list[tuple[str, int]], list[str]]:
         classes, class_to_idx = find_classes(str(root))
         samples = make_dataset(str(root), class_to_idx, extensions=IMG_EXTENSIONS)
     except FileNotFoundError as error:
-        raise DataError(f"{root}: no images found in its class sub-folders ({error})") from None
+        message = _("{folder}: no images found in its class sub-folders ({error})")
+        raise DataError(message.format(folder=root, error=error)) from None
     return samples, classes
 
 
@@ -124,7 +137,8 @@ def _decode_file(path: str) -> np.ndarray:
         with Image.open(path) as image:
             view = to_model_view(image.convert("RGB"))
     except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise DataError(f"{path}: cannot be read as an image ({error})") from None
+        message = _("{path}: cannot be read as an image ({error})")
+        raise DataError(message.format(path=path, error=error)) from None
     return np.asarray(view, dtype=np.uint8)
 
 
@@ -152,10 +166,12 @@ def decode_folder(
     """
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"{root}: no such folder (expected a folder with one sub-folder per class)")
+        message = _("{folder}: no such folder (expected a folder with one sub-folder per class)")
+        raise DataError(message.format(folder=root))
     samples, classes = list_folder(root)
     if not samples:
-        raise DataError(f"{root}: no images found in its class sub-folders")
+        message = _("{folder}: no images found in its class sub-folders")
+        raise DataError(message.format(folder=root))
     if limit is not None and limit < len(samples):
         keep = torch.randperm(len(samples), generator=torch.Generator().manual_seed(limit_seed))
         samples = [samples[i] for i in sorted(keep[:limit].tolist())]
@@ -325,7 +341,7 @@ def download_reachable(url: str | None = None) -> bool:
 
 def _has_image(folder: Path) -> bool:
     """Whether ``folder`` or any folder below it holds a file with an image extension."""
-    for _, _, files in os.walk(folder, followlinks=True):
+    for _root, _folders, files in os.walk(folder, followlinks=True):
         if any(name.lower().endswith(IMG_EXTENSIONS) for name in files):
             return True
     return False
@@ -395,10 +411,11 @@ def load_splits(
     else:
         root = Path(spec).expanduser()
         if not root.is_dir():
-            raise DataError(
-                f"{root}: no such folder. Use --data cifar10, or a folder with one sub-folder "
+            message = _(
+                "{folder}: no such folder. Use --data cifar10, or a folder with one sub-folder "
                 "per class (optionally train/ and test/ inside)"
             )
+            raise DataError(message.format(folder=root))
         pre_split = split_folders(root)
         if pre_split is not None:
             train_root, held_root = pre_split
@@ -406,7 +423,8 @@ def load_splits(
             val_limit = None if limit is None else max(1, round(limit * val_fraction))
             val = decode_folder(held_root, cache_dir=cache_dir, limit=val_limit, progress=progress)
             if train.classes != val.classes:
-                raise DataError(f"{root}: train/ and {held_root.name}/ have different classes")
+                message = _("{folder}: train/ and {held_out}/ have different classes")
+                raise DataError(message.format(folder=root, held_out=held_root.name))
             description.update(split=f"folders train/ and {held_root.name}/")
         else:
             full = decode_folder(
@@ -446,7 +464,8 @@ def validation_files(
     """
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise DataError(f"{root}: no such folder (expected a folder with one sub-folder per class)")
+        message = _("{folder}: no such folder (expected a folder with one sub-folder per class)")
+        raise DataError(message.format(folder=root))
     pre_split = split_folders(root)
     if pre_split is not None:
         held_root = pre_split[1]
@@ -454,8 +473,9 @@ def validation_files(
         return ValidationFiles(samples, classes, held_root)
     samples, classes = list_folder(root)
     if not samples:
-        raise DataError(f"{root}: no images found in its class sub-folders")
-    _, val_indices = validation_split(len(samples), val_fraction, split_seed)
+        message = _("{folder}: no images found in its class sub-folders")
+        raise DataError(message.format(folder=root))
+    val_indices = validation_split(len(samples), val_fraction, split_seed)[1]
     return ValidationFiles([samples[i] for i in val_indices.tolist()], classes, None)
 
 

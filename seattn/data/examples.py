@@ -23,6 +23,7 @@ from seattn.data.datasets import (
     validation_files,
 )
 from seattn.data.samples import SAMPLES_DIR
+from seattn.i18n import _
 
 
 @dataclass(frozen=True)
@@ -92,27 +93,32 @@ def example_pool(
     """
     if not folder:
         raise DataError(
-            "No example images: SEATTN_DATA is not set. Set it to a folder with one sub-folder "
-            "of images per class (for example CIFAR-10's train folder)."
+            _(
+                "No example images: SEATTN_DATA is not set. Set it to a folder with one "
+                "sub-folder of images per class (for example CIFAR-10's train folder)."
+            )
         )
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise DataError(
-            f"No example images: SEATTN_DATA={folder} is not a folder (expected one sub-folder of "
+        message = _(
+            "No example images: SEATTN_DATA={folder} is not a folder (expected one sub-folder of "
             "images per class)."
         )
+        raise DataError(message.format(folder=folder))
     try:
         listing = validation_files(root, val_fraction=val_fraction, split_seed=split_seed)
     except OSError as error:  # a folder that cannot be read
-        raise DataError(f"No example images in {root}: {error}") from None
+        message = _("No example images in {folder}: {error}")
+        raise DataError(message.format(folder=root, error=error)) from None
     except DataError as error:
-        raise DataError(f"No example images: {error}") from None
+        raise DataError(_("No example images: {reason}").format(reason=error)) from None
     files: dict[str, list[Path]] = {name: [] for name in listing.classes}
     for path, label in listing.samples:
         files[listing.classes[label]].append(Path(path))
     files = {name: paths for name, paths in files.items() if paths}
     if not files:
-        raise DataError(f"No example images: no images found in the class folders of {root}.")
+        message = _("No example images: no images found in the class folders of {folder}.")
+        raise DataError(message.format(folder=root))
     return ExamplePool(root, files, listing.held_out_folder, val_fraction, split_seed)
 
 

@@ -3,7 +3,8 @@
 Uploads can be anything: empty, not an image, cut off half-way, a tiny file that decodes to
 gigabytes, a phone photo stored sideways with an EXIF rotation flag, a 16-bit scan, a CMYK print
 file, an animated GIF. ``open_image`` turns every one of them into either an RGB ``PIL.Image`` the
-rest of the code can trust or an ``ImageError`` whose message can be shown to the user as it is.
+rest of the code can trust or an ``ImageError`` whose message can be shown to the user as it is
+(in the language of the code that raised it: seattn.i18n).
 
 ``to_model_view`` and ``to_model_input`` then make "what the model sees": the centre square
 (``CheckedImage.model_crop`` says how much of the picture that is), resized to the 32 x 32 CIFAR-10
@@ -25,6 +26,7 @@ from torchvision.transforms.v2 import functional as F
 
 from seattn.data.cifar10 import CIFAR_MEAN, CIFAR_STD
 from seattn.data.cifar10 import IMAGE_SIZE as MODEL_INPUT_SIZE
+from seattn.i18n import N_, _
 
 MAX_PIXELS = 40_000_000
 # When the centre square keeps less than this share of a picture's area, or a side is shorter than
@@ -40,18 +42,20 @@ UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
 _HIGH_BIT_DEPTH_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N")
 # EXIF orientations 2..8 are the flips and rotations ImageOps.exif_transpose undoes; 1 is upright.
 _EXIF_TRANSPOSED_ORIENTATIONS = range(2, 9)
-_HIGH_BIT_DEPTH_NOTES = {"I": "32-bit greyscale (read as 16-bit)"}
+# The notes and mode names are shown on the page (translated there, when the note is made).
+_HIGH_BIT_DEPTH_NOTE = N_("16-bit greyscale scaled to 8 bits")
+_HIGH_BIT_DEPTH_NOTES = {"I": N_("32-bit greyscale (read as 16-bit) scaled to 8 bits")}
 _MODE_NAMES = {
-    "1": "1-bit black and white",
-    "L": "greyscale",
-    "LA": "greyscale with transparency",
-    "P": "palette",
-    "PA": "palette with transparency",
+    "1": N_("1-bit black and white"),
+    "L": N_("greyscale"),
+    "LA": N_("greyscale with transparency"),
+    "P": N_("palette"),
+    "PA": N_("palette with transparency"),
     "CMYK": "CMYK",
     "YCbCr": "YCbCr",
     "LAB": "Lab",
     "HSV": "HSV",
-    "F": "32-bit floating point",
+    "F": N_("32-bit floating point"),
 }
 
 
@@ -141,7 +145,7 @@ def open_image(data: bytes, name: str) -> CheckedImage:
     a confident prediction for pixels that do not exist.
     """
     if not data:
-        raise ImageError(f"{name} is empty (0 bytes).")
+        raise ImageError(_("{name} is empty (0 bytes).").format(name=name))
 
     try:
         # Pillow reports "maybe a bomb" as a warning; make it an exception so it cannot slip past.
@@ -162,14 +166,15 @@ def open_image(data: bytes, name: str) -> CheckedImage:
         raise
     except Image.UnidentifiedImageError as error:
         supported = ", ".join(SUPPORTED_FORMATS)
-        raise ImageError(f"{name} is not an image in a supported format ({supported}).") from error
+        message = _("{name} is not an image in a supported format ({formats}).")
+        raise ImageError(message.format(name=name, formats=supported)) from error
     except Image.DecompressionBombWarning as error:
         raise _too_large_for_pillow(data, name, times_limit=1) from error
     except Image.DecompressionBombError as error:
         raise _too_large_for_pillow(data, name, times_limit=2) from error
     except Exception as error:  # any decoder failure: truncated data, bad chunks, zlib errors ...
-        message = f"{name} could not be decoded; the file is damaged or truncated."
-        raise ImageError(message) from error
+        message = _("{name} could not be decoded; the file is damaged or truncated.")
+        raise ImageError(message.format(name=name)) from error
 
 
 def _check_pixel_count(size: tuple[int, int], name: str) -> None:
@@ -180,9 +185,18 @@ def _check_pixel_count(size: tuple[int, int], name: str) -> None:
 
 def _too_many_pixels(size: tuple[int, int], name: str) -> ImageError:
     width, height = size
+    message = _(
+        "{name} is {megapixels:.1f} megapixels ({width}×{height}), "
+        "above the {limit:.0f} megapixel limit."
+    )
     return ImageError(
-        f"{name} is {width * height / 1e6:.1f} megapixels ({width}×{height}), "
-        f"above the {MAX_PIXELS / 1e6:.0f} megapixel limit."
+        message.format(
+            name=name,
+            megapixels=width * height / 1e6,
+            width=width,
+            height=height,
+            limit=MAX_PIXELS / 1e6,
+        )
     )
 
 
@@ -197,9 +211,11 @@ def _too_large_for_pillow(data: bytes, name: str, times_limit: int) -> ImageErro
     if size is not None:
         return _too_many_pixels(size, name)
     pillow_limit = (Image.MAX_IMAGE_PIXELS or MAX_PIXELS) * times_limit
+    message = _(
+        "{name} is over {megapixels:.0f} megapixels, above the {limit:.0f} megapixel limit."
+    )
     return ImageError(
-        f"{name} is over {pillow_limit / 1e6:.0f} megapixels, "
-        f"above the {MAX_PIXELS / 1e6:.0f} megapixel limit."
+        message.format(name=name, megapixels=pillow_limit / 1e6, limit=MAX_PIXELS / 1e6)
     )
 
 
@@ -239,24 +255,25 @@ def _to_checked_rgb(
     # Always returns a new image (a copy when there is nothing to do), detached from the file.
     image = ImageOps.exif_transpose(opened)
     if orientation in _EXIF_TRANSPOSED_ORIENTATIONS:
-        notes.append(f"turned upright using its EXIF orientation tag ({orientation})")
+        note = _("turned upright using its EXIF orientation tag ({orientation})")
+        notes.append(note.format(orientation=orientation))
     original_size = image.size
 
     if image.has_transparency_data:
         rgba = image.convert("RGBA")
         if rgba.getchannel("A").getextrema()[0] < 255:
-            notes.append("transparent areas are shown on white")
+            notes.append(_("transparent areas are shown on white"))
         white = Image.new("RGBA", rgba.size, "white")
         image = Image.alpha_composite(white, rgba)
     elif image.mode in _HIGH_BIT_DEPTH_MODES:
         # 65535 / 257 = 255: the full 16-bit range maps onto 0..255; +0.5 rounds instead of
         # truncating. Values outside 0..65535 (possible in 32-bit "I") are clipped by convert("L").
         image = image.convert("I").point(lambda value: value / 257 + 0.5).convert("L")
-        depth = _HIGH_BIT_DEPTH_NOTES.get(original_mode, "16-bit greyscale")
-        notes.append(f"{depth} scaled to 8 bits")
+        notes.append(_(_HIGH_BIT_DEPTH_NOTES.get(original_mode, _HIGH_BIT_DEPTH_NOTE)))
 
     if original_mode not in ("RGB", "RGBA") and original_mode not in _HIGH_BIT_DEPTH_MODES:
-        notes.append(f"converted from {_MODE_NAMES.get(original_mode, original_mode)}")
+        mode = _(_MODE_NAMES[original_mode]) if original_mode in _MODE_NAMES else original_mode
+        notes.append(_("converted from {mode}").format(mode=mode))
     rgb = image.convert("RGB")
 
     return CheckedImage(
@@ -271,13 +288,18 @@ def _to_checked_rgb(
 
 
 def _first_frame_note(opened: Image.Image, file_format: str, frames: int) -> str:
+    # Always more than one frame: the plural is the only form English needs here.
     if file_format == "TIFF":
-        return f"multi-page TIFF: the first of {frames} pages is used"
+        return _("multi-page TIFF: the first of {frames} pages is used").format(frames=frames)
     if file_format == "MPO":
         # Phone cameras store a second picture (preview, depth map) after the main JPEG.
-        return f"multi-picture JPEG (MPO): the first of {frames} pictures is used"
-    kind = "animated" if getattr(opened, "is_animated", False) else "multi-frame"
-    return f"{kind} {file_format}: the first of {frames} frames is used"
+        note = _("multi-picture JPEG (MPO): the first of {frames} pictures is used")
+        return note.format(frames=frames)
+    if getattr(opened, "is_animated", False):
+        note = _("animated {format}: the first of {frames} frames is used")
+    else:
+        note = _("multi-frame {format}: the first of {frames} frames is used")
+    return note.format(format=file_format, frames=frames)
 
 
 def to_model_view(image: Image.Image, size: int = MODEL_INPUT_SIZE) -> Image.Image:

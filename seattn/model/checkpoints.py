@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from seattn.atomic import atomic_path
+from seattn.i18n import _
 from seattn.model.cnn import SECNN
 from seattn.model.ratios import parse_ratio, ratio_label
 
@@ -49,24 +50,27 @@ def read_checkpoint(path: Path | str) -> dict[str, Any]:
     """The checkpoint's dict, refusing anything that is not one of ours."""
     path = Path(path)
     if not path.exists():
-        raise CheckpointError(f"{path}: no such file")
+        raise CheckpointError(_("{path}: no such file").format(path=path))
     if path.is_dir():
-        raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
+        raise CheckpointError(_("{path}: is a folder, not a checkpoint file").format(path=path))
     if path.stat().st_size == 0:
-        raise CheckpointError(f"{path}: the file is empty")
+        raise CheckpointError(_("{path}: the file is empty").format(path=path))
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for damaged files: diagnose the bytes
-        raise CheckpointError(f"{path}: {_why_unreadable(path, error)}") from None
+        reason = _why_unreadable(path, error)
+        raise CheckpointError(_("{path}: {reason}").format(path=path, reason=reason)) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a seattn checkpoint (no '{FORMAT}' marker)")
+        message = _("{path}: not a seattn checkpoint (no '{marker}' marker)")
+        raise CheckpointError(message.format(path=path, marker=FORMAT))
     if payload.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path}: checkpoint format version {payload.get('format_version')!r} is not supported"
-        )
+        message = _("{path}: checkpoint format version {version} is not supported")
+        version = repr(payload.get("format_version"))
+        raise CheckpointError(message.format(path=path, version=version))
     for key in ("config", "model_state"):
         if key not in payload:
-            raise CheckpointError(f"{path}: the checkpoint has no '{key}'")
+            message = _("{path}: the checkpoint has no '{key}'")
+            raise CheckpointError(message.format(path=path, key=key))
     return payload
 
 
@@ -76,32 +80,32 @@ PICKLE_PROTOCOL_2 = b"\x80\x02"  # torch's legacy format starts with a pickle of
 
 def _why_unreadable(path: Path, error: Exception) -> str:
     """What a file that torch.load(weights_only=True) refused is, from its own bytes: true and in
-    a user's terms, never torch's internal message."""
+    a user's terms, never torch's internal message (in the language of the code running)."""
     # Only a refused GLOBAL (a class or function to import) means "objects we will not build";
     # weights_only also fails on bytes that are no pickle at all ("Unsupported operand").
     found = re.search(r"unsupported global:? (?:GLOBAL )?(\S+)", str(error), re.IGNORECASE)
     if isinstance(error, pickle.UnpicklingError) and found:
-        return (
+        return _(
             "refused: it holds Python objects other than tensors and plain data "
-            f"({found.group(1)}); nothing in it was run"
-        )
+            "({name}); nothing in it was run"
+        ).format(name=found.group(1))
     head = path.read_bytes()[:4096]
     if head.startswith(ZIP_MAGIC):
         if not zipfile.is_zipfile(path):
-            return "the file is cut short (a checkpoint not completely written or downloaded)"
+            return _("the file is cut short (a checkpoint not completely written or downloaded)")
         with zipfile.ZipFile(path) as archive:
             if not any(name.endswith("data.pkl") for name in archive.namelist()):
-                return "a zip archive, but not a PyTorch checkpoint"
-        return "a PyTorch archive that is damaged inside (its parts do not read back)"
+                return _("a zip archive, but not a PyTorch checkpoint")
+        return _("a PyTorch archive that is damaged inside (its parts do not read back)")
     if head.startswith(PICKLE_PROTOCOL_2):
-        return "not a PyTorch checkpoint, or one cut short (its data ends early or is damaged)"
+        return _("not a PyTorch checkpoint, or one cut short (its data ends early or is damaged)")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
-        return "not a PyTorch checkpoint (its bytes are not a format PyTorch writes)"
+        return _("not a PyTorch checkpoint (its bytes are not a format PyTorch writes)")
     if all(ch.isprintable() or ch.isspace() for ch in text):
-        return "a text file, not a PyTorch checkpoint"
-    return "not a PyTorch checkpoint (its bytes are not a format PyTorch writes)"
+        return _("a text file, not a PyTorch checkpoint")
+    return _("not a PyTorch checkpoint (its bytes are not a format PyTorch writes)")
 
 
 _UNSET: Any = object()
@@ -116,7 +120,8 @@ def model_from_checkpoint(
         ratio = parse_ratio(config.get("reduction_ratio"))
         classes = list(config["classes"])
     except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{path}: its config does not describe a model ({error})") from None
+        message = _("{path}: its config does not describe a model ({error})")
+        raise CheckpointError(message.format(path=path, error=error)) from None
     if expected_ratio is not _UNSET and ratio != expected_ratio:
         raise CheckpointError(
             f"{path}: it holds a {ratio_label(ratio)} model, but {ratio_label(expected_ratio)} "
@@ -130,8 +135,9 @@ def model_from_checkpoint(
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         detail = " ".join(str(error).split())[:240]
+        message = _("{path}: its weights do not fit the {variant} architecture ({detail})")
         raise CheckpointError(
-            f"{path}: its weights do not fit the {ratio_label(ratio)} architecture ({detail})"
+            message.format(path=path, variant=ratio_label(ratio), detail=detail)
         ) from None
     return model.eval()
 

@@ -30,6 +30,7 @@ from seattn.analysis.atlas.measures import block_measures
 from seattn.atomic import atomic_path
 from seattn.data.datasets import DataError, ImageSet
 from seattn.data.images import normalize_uint8
+from seattn.i18n import N_, _
 from seattn.model.checkpoints import load_model
 from seattn.model.cnn import SECNN
 from seattn.model.inference import inference_copy, inference_input
@@ -45,10 +46,13 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 class Stage:
-    IMAGES = "reading the images"
-    WEIGHTS = "recording every block's weights"
-    MAPS = "averaging each channel's feature maps"
-    INTERVENTIONS = "running the interventions"
+    """The stages reported to ``progress``, in English (the command line shows them as they
+    are); marked for translation, so that a page shows a stage with ``_(stage)``."""
+
+    IMAGES = N_("reading the images")
+    WEIGHTS = N_("recording every block's weights")
+    MAPS = N_("averaging each channel's feature maps")
+    INTERVENTIONS = N_("running the interventions")
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,8 @@ def _mean_maps(
     with torch.inference_mode():
         for start in range(0, len(needed), BATCH_SIZE):
             ids = needed[start : start + BATCH_SIZE]
-            _, records = fast.forward_recorded(inference_input(normalize_uint8(images[ids])))
+            batch = inference_input(normalize_uint8(images[ids]))
+            records = fast.forward_recorded(batch)[1]
             for record in records:
                 top = tops[record.name]  # [C, k]
                 # member[i, c]: image ids[i] is one of channel c's top images
@@ -348,9 +353,10 @@ def in_model_classes(image_set: ImageSet, model_classes: list[str], data: str) -
         return image_set
     unknown = [name for name in image_set.classes if name not in model_classes]
     if unknown:
-        raise DataError(
-            f"{data}: its classes {unknown} are not among the model's {model_classes}; measure "
+        message = _(
+            "{data}: its classes {unknown} are not among the model's {classes}; measure "
             "the model on images of its own classes"
         )
+        raise DataError(message.format(data=data, unknown=unknown, classes=model_classes))
     renumber = torch.tensor([model_classes.index(name) for name in image_set.classes])
     return ImageSet(image_set.images, renumber[image_set.labels], model_classes, image_set.files)

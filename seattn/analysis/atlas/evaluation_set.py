@@ -32,12 +32,21 @@ from seattn.data.datasets import (
     split_folders,
     validation_files,
 )
+from seattn.i18n import N_, _
 
 
 class Split(StrEnum):
     TEST = "test"  # CIFAR-10's test split, or a folder's test/ (val/) sub-folder
     VAL = "val"  # the model's held-out validation split
     ALL = "all"  # every image
+
+
+# What load_evaluation_set says when a split has no image: one whole sentence per split.
+_NO_IMAGES_IN = {
+    Split.TEST: N_("{data}: no images in the test split"),
+    Split.VAL: N_("{data}: no images in the val split"),
+    Split.ALL: N_("{data}: no images in the all split"),
+}
 
 
 @dataclass(frozen=True)
@@ -81,16 +90,18 @@ def resolve_request(
         data = trained_on if _available(trained_on) else settings.default_data_spec()
     data = CIFAR10 if is_cifar10(data) else str(Path(data).expanduser().resolve())
     if not is_cifar10(data) and not Path(data).is_dir():
-        raise DataError(f"{data}: no such folder (expected 'cifar10' or a folder of class folders)")
+        message = _("{data}: no such folder (expected 'cifar10' or a folder of class folders)")
+        raise DataError(message.format(data=data))
     own_data = _same_data(data, trained_on)
     if split is None:
         split = Split.TEST if has_test_split(data) else Split.VAL if own_data else Split.ALL
     split = Split(split)
     if split is Split.TEST and not has_test_split(data):
-        raise DataError(
-            f"{data}: it has no test split (no test/ or val/ sub-folder); use the split 'val' "
+        message = _(
+            "{data}: it has no test split (no test/ or val/ sub-folder); use the split 'val' "
             "(the model's held-out images) or 'all'"
         )
+        raise DataError(message.format(data=data))
     fraction, split_seed = DEFAULT_VAL_FRACTION, 0
     if own_data:  # the model's own held-out images
         fraction = float(config.get("val_fraction", DEFAULT_VAL_FRACTION))
@@ -124,7 +135,7 @@ def load_evaluation_set(
     else:
         image_set = _folder_set(request, data_dir / "cache", progress)
     if len(image_set) == 0:
-        raise DataError(f"{request.data}: no images in the {request.split} split")
+        raise DataError(_(_NO_IMAGES_IN[request.split]).format(data=request.data))
     if request.limit is not None and request.limit < len(image_set):
         image_set = image_set.subset(seeded_subset(len(image_set), request.limit, request.seed))
     return image_set
@@ -163,7 +174,8 @@ def _folder_set(
             for part in parts:
                 part_samples, part_classes = list_folder(part)
                 if classes is not None and part_classes != classes:
-                    raise DataError(f"{root}: its sub-folders have different classes")
+                    message = _("{folder}: its sub-folders have different classes")
+                    raise DataError(message.format(folder=root))
                 classes = part_classes
                 samples += part_samples
         else:
@@ -176,9 +188,12 @@ def _folder_set(
                 )
                 samples, classes = listing.samples, listing.classes
     except OSError as error:
-        raise DataError(f"{root}: cannot be read ({error})") from None
+        raise DataError(
+            _("{folder}: cannot be read ({error})").format(folder=root, error=error)
+        ) from None
     if not samples:
-        raise DataError(f"{root}: no images found in its class sub-folders")
+        message = _("{folder}: no images found in its class sub-folders")
+        raise DataError(message.format(folder=root))
     return decode_files(samples, classes, root, cache_dir=cache_dir, progress=progress)
 
 
