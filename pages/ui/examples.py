@@ -12,12 +12,14 @@ from pages.ui.routing import EXPLORE_PAGE
 from seattn import settings
 from seattn.data.datasets import DataError
 from seattn.data.examples import ExamplePool, find_example_pool
+from seattn.i18n import _
 from seattn.training.spec import DEFAULT_VAL_FRACTION
 
 EXAMPLES_REQUESTED = "seattn_explore_examples_requested"
 
 
-@st.cache_resource(max_entries=4, show_spinner="Listing example images…")
+# No spinner text here: it would be fixed at import, in English; example_pool says it instead.
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _cached_pool(
     candidates: tuple[str, ...], val_fraction: float, split_seed: int, stamps: tuple[float, ...]
 ) -> ExamplePool:
@@ -45,14 +47,15 @@ def example_pool(config: dict[str, Any] | None = None) -> ExamplePool | str:
         str(folder) for folder in (settings.example_data_folder(), config.get("data")) if folder
     )
     try:
-        return _cached_pool(
-            candidates,
-            float(config.get("val_fraction") or DEFAULT_VAL_FRACTION),
-            int(config.get("split_seed") or 0),
-            tuple(_stamp(folder) for folder in candidates),
-        )
+        with st.spinner(_("Listing example images…")):
+            return _cached_pool(
+                candidates,
+                float(config.get("val_fraction") or DEFAULT_VAL_FRACTION),
+                int(config.get("split_seed") or 0),
+                tuple(_stamp(folder) for folder in candidates),
+            )
     except (DataError, OSError) as error:  # only when the shipped samples are missing too
-        return f"No example pictures: {error}"
+        return _("No example pictures: {reason}").format(reason=error)
 
 
 def request_examples() -> None:

@@ -28,6 +28,7 @@ from pages.ui import text
 from pages.ui.routing import EXPLORE_PAGE, TRAIN_PAGE
 from seattn.analysis import catalog
 from seattn.analysis.catalog import ModelEntry
+from seattn.i18n import _
 from seattn.model.checkpoints import CheckpointError
 from seattn.model.checkpoints import load_model as load_checkpoint
 from seattn.model.cnn import SECNN
@@ -75,7 +76,8 @@ class LoadedModel:
         }
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+# No spinner text here: it would be fixed at import, in English; load_model says it instead.
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _load_cached(path: str, mtime_ns: int) -> tuple[SECNN, dict[str, Any]]:
     # mtime_ns is only part of the key: a checkpoint rewritten in place is loaded afresh.
     return load_checkpoint(path)
@@ -87,8 +89,9 @@ def load_model(path: Path | str) -> tuple[SECNN, dict[str, Any]]:
     try:
         mtime_ns = path.stat().st_mtime_ns
     except OSError:
-        raise CheckpointError(f"{path}: no such file") from None
-    return _load_cached(str(path), mtime_ns)
+        raise CheckpointError(_("{path}: no such file").format(path=path)) from None
+    with st.spinner(_("Loading the model…")):
+        return _load_cached(str(path), mtime_ns)
 
 
 def upload_limit_mb() -> int:
@@ -102,9 +105,9 @@ def model_picker() -> LoadedModel | None:
     """Draw the sidebar's model picker and load the choice; pages read it with current_model()."""
     uploaded: dict[str, ModelEntry | str] = st.session_state.setdefault(_UPLOADED, {})
     with st.sidebar:
-        st.subheader("Model")
+        st.subheader(_("Model"))
         picker = st.container()
-        with st.expander("Use your own checkpoint"):
+        with st.expander(_("Use your own checkpoint")):
             _checkpoint_uploader(uploaded)
     entries = catalog.list_models()
     entries += [entry for entry in uploaded.values() if isinstance(entry, ModelEntry)]
@@ -114,8 +117,10 @@ def model_picker() -> LoadedModel | None:
     with picker:
         if not entries:
             st.info(
-                "No model yet. Upload a checkpoint below, or train one on the **Train** page; "
-                "it appears here when it finishes."
+                _(
+                    "No model yet. Upload a checkpoint below, or train one on the **Train** "
+                    "page; it appears here when it finishes."
+                )
             )
         else:
             pending = st.session_state.pop(_PENDING_MODEL, None) or _linked_model(entries)
@@ -125,11 +130,11 @@ def model_picker() -> LoadedModel | None:
                 # First visit, or the chosen run was deleted: fall back to the default model.
                 st.session_state[MODEL_KEY] = catalog.default_entry(entries).key
             key = st.selectbox(
-                "Network to look inside",
+                _("Network to look inside"),
                 list(by_key),
                 format_func=lambda k: text.model_label(by_key[k]),
                 key=MODEL_KEY,
-                help="Bundled models come with the dashboard; runs are the ones you trained.",
+                help=_("Bundled models come with the dashboard; runs are the ones you trained."),
             )
             entry = by_key[key]
             details = text.model_details(entry)
@@ -140,7 +145,7 @@ def model_picker() -> LoadedModel | None:
                 loaded = LoadedModel(entry, model, config)
             except CheckpointError as error:
                 failure = str(error)
-                st.error(f"This model cannot be opened: {failure}")
+                st.error(_("This model cannot be opened: {reason}").format(reason=failure))
     st.session_state[_CURRENT] = loaded
     st.session_state[_FAILED] = failure
     return loaded
@@ -174,10 +179,10 @@ def sidebar() -> Iterator[LoadedModel | None]:
 
 def _checkpoint_uploader(uploaded: dict[str, ModelEntry | str]) -> None:
     file = st.file_uploader(
-        "Checkpoint file (.pt)",
+        _("Checkpoint file (.pt)"),
         type=list(catalog.CHECKPOINT_UPLOAD_TYPES),
         key="seattn_checkpoint_upload",
-        help="A checkpoint.pt from a seattn run folder, or a bundled model file.",
+        help=_("A checkpoint.pt from a seattn run folder, or a bundled model file."),
     )
     if file is None:
         return
@@ -192,9 +197,9 @@ def _checkpoint_uploader(uploaded: dict[str, ModelEntry | str]) -> None:
             st.session_state[MODEL_KEY] = entry.key
     outcome = uploaded[file.file_id]
     if isinstance(outcome, str):
-        st.error(f"Not used: {outcome}")
+        st.error(_("Not used: {reason}").format(reason=outcome))
     else:
-        st.success(f"Added: {text.model_label(outcome)}")
+        st.success(_("Added: {model}").format(model=text.model_label(outcome)))
 
 
 def current_model() -> LoadedModel | None:
@@ -222,17 +227,22 @@ def explain_no_model() -> None:
     """Say why nothing can be shown and what to do, in words a non-coder can follow."""
     if st.session_state.get(_FAILED):
         st.warning(
-            "**The network chosen in the sidebar could not be opened** (the sidebar says why). "
-            "Pick another one there, or upload a checkpoint under *Use your own checkpoint*."
+            _(
+                "**The network chosen in the sidebar could not be opened** (the sidebar says "
+                "why). Pick another one there, or upload a checkpoint under *Use your own "
+                "checkpoint*."
+            )
         )
         return
     st.warning(
-        "**There is no trained network to look inside yet.** You can:\n\n"
-        "- **upload a checkpoint** in the sidebar (*Use your own checkpoint*): a `.pt` file "
-        "saved by seattn, for example a run folder's `checkpoint.pt`; or\n"
-        "- **train one** on the Train page; it appears in the sidebar when it finishes."
+        _(
+            "**There is no trained network to look inside yet.** You can:\n\n"
+            "- **upload a checkpoint** in the sidebar (*Use your own checkpoint*): a `.pt` file "
+            "saved by seattn, for example a run folder's `checkpoint.pt`; or\n"
+            "- **train one** on the Train page; it appears in the sidebar when it finishes."
+        )
     )
-    st.page_link(TRAIN_PAGE, label="Go to the Train page", icon=":material/model_training:")
+    st.page_link(TRAIN_PAGE, label=_("Go to the Train page"), icon=":material/model_training:")
 
 
 def show_in_explore(checkpoint: Path) -> None:

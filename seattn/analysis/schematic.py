@@ -13,6 +13,7 @@ from PIL import Image
 
 from seattn.analysis.explore import ToySE
 from seattn.data.images import to_model_input
+from seattn.i18n import _
 from seattn.model.cnn import SECNN
 from seattn.model.probe import probe
 
@@ -37,5 +38,5 @@ def model_se_example(model: SECNN, image: Image.Image) -> ToySE | None:
         squeeze=before.mean(axis=(1, 2)).astype(np.float32),
         weights=picked.astype(np.float32),
         after=(before * picked[:, None, None]).astype(np.float32),
-        names=[f"channel {c}" for c in chosen],
+        names=[_("channel {number}").format(number=c) for c in chosen],
     )
