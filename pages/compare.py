@@ -13,12 +13,14 @@ import streamlit as st
 from pages.ui import atlas as atlas_ui
 from pages.ui import forms, models, text
 from pages.ui.routing import run_through_dashboard
+from seattn import i18n
 from seattn.analysis.compare import attention, grouping, sources, tables
 from seattn.analysis.explore import enlarged, uint8_image
 from seattn.data.datasets import DataError, ImageSet
 from seattn.data.examples import sample_image_set
 from seattn.figures import atlas as atlas_figures
 from seattn.figures import compare as compare_figures
+from seattn.i18n import N_, _, ngettext
 from seattn.model.ratios import STANDARD_RATIOS, ratio_label
 from seattn.settings import default_data_spec, runs_root, zoo_dir
 from seattn.training import queue, sweep
@@ -36,17 +38,22 @@ root = runs_root()
 # -- cached work (keyed by what makes the result change) ----------------------------------------
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the validation images…")
-def validation_set(group_key: str, data_setting: str, _group: grouping.ComparisonGroup):
+# The spinners are shown around the calls (with st.spinner): a decorator's text is fixed at
+# import, before a language is chosen.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def validation_set(
+    group_key: str, data_setting: str, language: str, _group: grouping.ComparisonGroup
+):
     """The group's validation images, or the sentence saying why there are none."""
-    # data_setting (SEATTN_DATA) is only part of the key: it is one of the places looked at.
+    # data_setting (SEATTN_DATA) is only part of the key: it is one of the places looked at;
+    # language too: the sentence is in the language of the session that asked.
     try:
         return attention.validation_images(_group)
     except DataError as error:
         return str(error)
 
 
-@st.cache_data(max_entries=8, show_spinner="Measuring the attention of every model…")
+@st.cache_data(max_entries=8, show_spinner=False)
 def measurement(
     group_key: str, stamp: tuple, images: int, _group: grouping.ComparisonGroup, _val: ImageSet
 ) -> attention.ExcitationMeasurement:
@@ -59,42 +66,58 @@ def sample_images() -> ImageSet:
     return sample_image_set()
 
 
+def headers(frame, column_config: dict | None = None) -> dict:
+    """column_config that gives every column of ``frame`` its header in the session's language;
+    the data keeps its English column names (and the settings given here, keyed by them)."""
+    config = dict(column_config or {})
+    for column in frame.columns:
+        setting = config.get(column) or st.column_config.Column()
+        config[column] = {**setting, "label": text.compare_header(column)}
+    return config
+
+
 # -- the sweep form ---------------------------------------------------------------------------
 
 
 def sweep_form(expanded: bool) -> None:
     with (
-        st.expander("Train a sweep of ratios", expanded=expanded, icon=":material/tune:"),
+        st.expander(_("Train a sweep of ratios"), expanded=expanded, icon=":material/tune:"),
         st.form("compare_sweep", border=False),
     ):
         st.caption(
-            "One training run per ratio and seed, all with the same recipe, so they land in one "
-            "group below. They train in the background, a few at a time (one per core), and "
-            "appear here as they complete; follow them on the Train page."
+            _(
+                "One training run per ratio and seed, all with the same recipe, so they land in "
+                "one group below. They train in the background, a few at a time (one per core), "
+                "and appear here as they complete; follow them on the Train page."
+            )
         )
         left, right = st.columns(2)
         data = forms.data_input(
-            left, "compare", folder_help=f"Used when '{text.DATA_FOLDER_CHOICE}' is chosen."
+            left,
+            "compare",
+            folder_help=_("Used when '{folder_choice}' is chosen.").format(
+                folder_choice=_(text.DATA_FOLDER_CHOICE)
+            ),
         )
         ratios = right.multiselect(
-            "Reduction ratios",
+            _("Reduction ratios"),
             list(STANDARD_RATIOS),
             default=list(STANDARD_RATIOS),
-            format_func=ratio_label,
+            format_func=lambda ratio: text.variant_label(ratio_label(ratio)),
             key="compare_ratios",
-            help="'no SE' is the same network without SE blocks: the baseline.",
+            help=_("'no SE' is the same network without SE blocks: the baseline."),
         )
         seeds_text = right.text_input(
-            "Seeds",
+            _("Seeds"),
             "0",
             key="compare_seeds",
-            help="Comma-separated, or a range like 0-2. More seeds give error bars.",
+            help=_("Comma-separated, or a range like 0-2. More seeds give error bars."),
         )
         augment = forms.augmentation_input(right, "compare_aug")
         optimizer = forms.optimizer_input(right, "compare_optimizer")
         recipe = forms.recipe_inputs(st.columns(4), "compare")
         if not st.form_submit_button(
-            "Start the sweep", type="primary", icon=":material/play_arrow:"
+            _("Start the sweep"), type="primary", icon=":material/play_arrow:"
         ):
             return
     base = forms.spec_from_form(data, augment=augment, optimizer=optimizer, **recipe)
@@ -118,7 +141,7 @@ def sweep_form(expanded: bool) -> None:
     outcome = sweep.launch_sweep(plan, root)
     (st.warning if outcome.refused else st.success)(text.sweep_summary(outcome))
     for name, reason in outcome.refused:
-        st.error(f"{name}: {reason}")
+        st.error(_("{name}: {reason}").format(name=name, reason=reason))
 
 
 # -- the comparison ---------------------------------------------------------------------------
@@ -130,41 +153,67 @@ def pending_note() -> None:
         return
     note, refresh = st.columns([5, 1], vertical_alignment="center")
     note.info(
-        f"{len(pending)} run(s) still queued or training. They join the comparison when they "
-        "complete; the Train page shows their progress."
+        ngettext(
+            "{count} run still queued or training. It joins the comparison when it completes; "
+            "the Train page shows its progress.",
+            "{count} runs still queued or training. They join the comparison when they "
+            "complete; the Train page shows their progress.",
+            len(pending),
+        ).format(count=len(pending))
     )
-    if refresh.button("Refresh", icon=":material/refresh:", key="compare_refresh"):
+    if refresh.button(_("Refresh"), icon=":material/refresh:", key="compare_refresh"):
         st.rerun()
 
 
 def choose_group(groups: list[grouping.ComparisonGroup]) -> grouping.ComparisonGroup:
-    st.subheader("What is compared with what", anchor=False)
+    st.subheader(_("What is compared with what"), anchor=False)
     st.markdown(
-        "Models are compared only with models trained **on the same images with the same "
-        "recipe** (optimiser, epochs, batch size, learning rate, augmentation). Each such set "
-        "is a group; pick one to compare its ratios."
+        _(
+            "Models are compared only with models trained **on the same images with the same "
+            "recipe** (optimiser, epochs, batch size, learning rate, augmentation). Each such "
+            "set is a group; pick one to compare its ratios."
+        )
         if len(groups) > 1
-        else "All models here were trained on the same images with the same recipe."
+        else _("All models here were trained on the same images with the same recipe.")
     )
     labels = text.group_labels(groups)
     table = grouping.groups_table(groups)
     table.insert(0, "group", [labels[group.key] for group in groups])
     # The fingerprint (a hash of the images) tells groups apart; the labels number them instead.
-    st.dataframe(table.drop(columns=["fingerprint"]), hide_index=True, key="compare_groups")
+    shown = table.drop(columns=["fingerprint"])
+    st.dataframe(
+        text.compare_values_for_display(shown),
+        hide_index=True,
+        key="compare_groups",
+        column_config=headers(shown),
+    )
     # Keyed by the group's identity, not its position: a new group appearing keeps the choice.
     by_key = {group.key: group for group in groups}
     chosen = st.selectbox(
-        "Group",
+        _("Group"),
         list(by_key),
-        format_func=lambda key: f"{labels[key]} ({len(by_key[key].models)} models)",
+        format_func=lambda key: ngettext(
+            "{group} ({count} model)", "{group} ({count} models)", len(by_key[key].models)
+        ).format(group=labels[key], count=len(by_key[key].models)),
         key="compare_group",
     )
     group = by_key.get(chosen, groups[0])
     if group.left_out:
-        with st.expander(f"{len(group.left_out)} model(s) left out of this group's statistics"):
+        count = len(group.left_out)
+        with st.expander(
+            ngettext(
+                "{count} model left out of this group's statistics",
+                "{count} models left out of this group's statistics",
+                count,
+            ).format(count=count)
+        ):
             for model, first in group.left_out:
                 reason = text.left_out_reason(model, first)
-                st.markdown(f"- **{model.name}** ({model.source}): {reason}")
+                st.markdown(
+                    _("- **{model}** ({source}): {reason}").format(
+                        model=model.name, source=text.model_source_word(model.source), reason=reason
+                    )
+                )
     return group
 
 
@@ -174,48 +223,59 @@ def table_tab(group: grouping.ComparisonGroup) -> None:
         column: st.column_config.NumberColumn(format="percent")
         for column in (*PERCENT, *(f"{c} std" for c in PERCENT))
     }
+    shown = text.variants_for_display(table)
     st.dataframe(
-        text.variants_for_display(table),
+        shown,
         hide_index=True,
         key="compare_table",
-        column_config={
-            "variant": st.column_config.TextColumn(pinned=True),
-            **percent,
-            "final val loss": st.column_config.NumberColumn(format="%.4f"),
-            "final val loss std": st.column_config.NumberColumn(format="%.4f"),
-            "training seconds": st.column_config.NumberColumn(format="%.0f"),
-            "training seconds std": st.column_config.NumberColumn(format="%.0f"),
-            "images per second": st.column_config.NumberColumn(format="%.0f"),
-            "images per second std": st.column_config.NumberColumn(format="%.0f"),
-            "checkpoint MB": st.column_config.NumberColumn(format="%.2f"),
-            "parameters": st.column_config.NumberColumn(format="localized"),
-            "SE parameters": st.column_config.NumberColumn(format="localized"),
-            "FLOPs per image": st.column_config.NumberColumn(format="localized"),
-            "SE FLOPs per image": st.column_config.NumberColumn(format="localized"),
-        },
+        column_config=headers(
+            shown,
+            {
+                "variant": st.column_config.TextColumn(pinned=True),
+                **percent,
+                "final val loss": st.column_config.NumberColumn(format="%.4f"),
+                "final val loss std": st.column_config.NumberColumn(format="%.4f"),
+                "training seconds": st.column_config.NumberColumn(format="%.0f"),
+                "training seconds std": st.column_config.NumberColumn(format="%.0f"),
+                "images per second": st.column_config.NumberColumn(format="%.0f"),
+                "images per second std": st.column_config.NumberColumn(format="%.0f"),
+                "checkpoint MB": st.column_config.NumberColumn(format="%.2f"),
+                "parameters": st.column_config.NumberColumn(format="localized"),
+                "SE parameters": st.column_config.NumberColumn(format="localized"),
+                "FLOPs per image": st.column_config.NumberColumn(format="localized"),
+                "SE FLOPs per image": st.column_config.NumberColumn(format="localized"),
+            },
+        ),
     )
     st.caption(
-        "One row per ratio; accuracy, loss, time and speed are the mean over its seeds, and "
-        "'std' their standard deviation (empty with one seed). SE width: the hidden units of "
-        "each block's SE bottleneck (channels ÷ r, at least 1). FLOPs are counted by "
-        "torch.utils.flop_counter for one 32×32 image: convolutions and matrix multiplies only. "
-        "A run's checkpoint also holds the optimiser state; a bundled model's holds float16 "
-        "weights only, so checkpoint sizes compare within a source."
+        _(
+            "One row per ratio; accuracy, loss, time and speed are the mean over its seeds, and "
+            "'std' their standard deviation (empty with one seed). SE width: the hidden units of "
+            "each block's SE bottleneck (channels ÷ r, at least 1). FLOPs are counted by "
+            "torch.utils.flop_counter for one 32×32 image: convolutions and matrix multiplies "
+            "only. A run's checkpoint also holds the optimiser state; a bundled model's holds "
+            "float16 weights only, so checkpoint sizes compare within a source."
+        )
     )
+    # The CSV keeps the table's English column names and words: it is read by programs.
     st.download_button(
-        "Download the table (CSV)",
+        _("Download the table (CSV)"),
         tables.table_csv(table),
         file_name="seattn-ratio-comparison.csv",
         mime="text/csv",
         icon=":material/download:",
         key="compare_csv",
     )
-    with st.expander("Every model behind the table"):
+    with st.expander(_("Every model behind the table")):
+        models_table = tables.models_table(group)
         st.dataframe(
-            tables.models_table(group),
+            text.compare_values_for_display(models_table),
             hide_index=True,
             key="compare_models",
-            column_config={c: st.column_config.NumberColumn(format="percent") for c in PERCENT},
+            column_config=headers(
+                models_table,
+                {c: st.column_config.NumberColumn(format="percent") for c in PERCENT},
+            ),
         )
 
 
@@ -237,9 +297,11 @@ def charts_tab(group: grouping.ComparisonGroup) -> None:
 def depth_tab(group: grouping.ComparisonGroup) -> None:
     """Each SE model's atlas depth measures side by side (seattn.analysis.atlas)."""
     st.caption(
-        "How each block's weights behave over the evaluation images (see the Atlas page): the "
-        "share that is a fixed gain per channel, how much the class explains, and how well the "
-        "class can be guessed from the weights alone, for every ratio of the group."
+        _(
+            "How each block's weights behave over the evaluation images (see the Atlas page): "
+            "the share that is a fixed gain per channel, how much the class explains, and how "
+            "well the class can be guessed from the weights alone, for every ratio of the group."
+        )
     )
     with_se = [m for m in group.models if m.has_weights and m.reduction_ratio is not None]
     measured, missing = {}, []
@@ -247,9 +309,11 @@ def depth_tab(group: grouping.ComparisonGroup) -> None:
         try:
             found = atlas_ui.cached_atlas(model.checkpoint)
         except atlas_ui.AtlasUnavailable as error:
-            st.info(f"No evaluation images for these models here: {error}")
+            st.info(_("No evaluation images for these models here: {reason}").format(reason=error))
             return
-        label = f"{model.variant}, seed {model.seed}"
+        label = _("{variant}, seed {seed}").format(
+            variant=text.variant_label(model.variant), seed=model.seed
+        )
         if found is None:
             missing.append(model)
         else:
@@ -263,9 +327,14 @@ def depth_tab(group: grouping.ComparisonGroup) -> None:
         key="compare_depth_chart",
     )
     if missing and not running:
-        names = ", ".join(m.variant for m in missing)
-        st.caption(f"Not measured yet: {names} (about a minute each).")
-        if st.button(f"Measure the {len(missing)} models not measured yet", key="compare_measure"):
+        names = _(", ").join(text.variant_label(m.variant) for m in missing)
+        st.caption(_("Not measured yet: {names} (about a minute each).").format(names=names))
+        measure = ngettext(
+            "Measure the {count} model not measured yet",
+            "Measure the {count} models not measured yet",
+            len(missing),
+        ).format(count=len(missing))
+        if st.button(measure, key="compare_measure"):
             atlas_ui.start_builds([(m.checkpoint, m.name) for m in missing])
             st.rerun()
 
@@ -276,42 +345,52 @@ def image_count(total: int) -> int:
         return total
     default = min(options, key=lambda n: abs(n - DEFAULT_IMAGE_COUNT))
     return st.select_slider(
-        "Validation images to measure on", options, value=default, key="compare_images"
+        _("Validation images to measure on"), options, value=default, key="compare_images"
     )
 
 
 def attention_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
     st.markdown(
-        "Every SE block gives each channel a weight between 0 and 1. Here they are summarised "
-        "over validation images, per block: the **mean** weight, their **spread**, and their "
-        "**evenness** (1.0 when all channels are weighted alike; lower when a block singles "
-        "channels out). Error bars: standard deviation over seeds."
+        _(
+            "Every SE block gives each channel a weight between 0 and 1. Here they are "
+            "summarised over validation images, per block: the **mean** weight, their "
+            "**spread**, and their **evenness** (1.0 when all channels are weighted alike; lower "
+            "when a block singles channels out). Error bars: standard deviation over seeds."
+        )
     )
     count = image_count(len(images))
-    result = measurement(group.key, attention.weights_stamp(group), count, group, images)
+    with st.spinner(_("Measuring the attention of every model…")):
+        result = measurement(group.key, attention.weights_stamp(group), count, group, images)
     st.plotly_chart(
         compare_figures.excitation_statistics_figure(result.summary),
         key="compare_attention",
         config=PLOT_CONFIG,
     )
     st.markdown(
-        f"**How alike are the ratios' attention patterns?** Linear CKA over the {result.images} "
-        "images: 1.0 when two ratios treat the same images alike (whatever order their channels "
-        "are in), near 0 when unrelated."
+        _(
+            "**How alike are the ratios' attention patterns?** Linear CKA over the {count} "
+            "images: 1.0 when two ratios treat the same images alike (whatever order their "
+            "channels are in), near 0 when unrelated."
+        ).format(count=result.images)
     )
     st.plotly_chart(
         compare_figures.similarity_figure(result.similarity, value_name="CKA", zmin=0.0),
         key="compare_cka",
         config=PLOT_CONFIG,
     )
-    with st.expander("The numbers, per model and block"):
-        st.dataframe(result.statistics, hide_index=True, key="compare_statistics")
+    with st.expander(_("The numbers, per model and block")):
+        st.dataframe(
+            text.compare_values_for_display(result.statistics),
+            hide_index=True,
+            key="compare_statistics",
+            column_config=headers(result.statistics),
+        )
 
 
 def one_image_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
     index = 0
     if len(images) > 1:
-        index = st.slider("Validation image", 0, len(images) - 1, 0, key="compare_image")
+        index = st.slider(_("Validation image"), 0, len(images) - 1, 0, key="compare_image")
     seen = attention.image_excitation(group, images.images[index], load=models.load_model)
     picture, predictions = st.columns([1, 2])
     picture.image(
@@ -319,10 +398,13 @@ def one_image_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
         caption=text.image_caption(images, index),
     )
     predictions.dataframe(
-        seen.predictions,
+        text.compare_values_for_display(seen.predictions),
         hide_index=True,
         key="compare_predictions",
-        column_config={"probability": st.column_config.NumberColumn(format="percent")},
+        column_config=headers(
+            seen.predictions,
+            {"probability": st.column_config.NumberColumn(format="percent")},
+        ),
     )
     st.plotly_chart(
         compare_figures.image_excitation_figure(seen.vectors),
@@ -330,12 +412,14 @@ def one_image_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
         config=PLOT_CONFIG,
     )
     st.markdown(
-        "**Correlation between ratios, for this image.** Every ratio gives one weight per "
-        "channel (C of them, whatever its hidden width), so the vectors are compared entry by "
-        "entry (Pearson r). Channel numbers only mean the same feature as far as training kept "
-        "them alike: models of one seed start block 1 from the same filters, deeper blocks not, "
-        "so a low value there can mean a different channel order rather than different "
-        "attention. The CKA on the Attention tab does not depend on channel order."
+        _(
+            "**Correlation between ratios, for this image.** Every ratio gives one weight per "
+            "channel (C of them, whatever its hidden width), so the vectors are compared entry "
+            "by entry (Pearson r). Channel numbers only mean the same feature as far as training "
+            "kept them alike: models of one seed start block 1 from the same filters, deeper "
+            "blocks not, so a low value there can mean a different channel order rather than "
+            "different attention. The CKA on the Attention tab does not depend on channel order."
+        )
     )
     st.plotly_chart(
         compare_figures.similarity_figure(seen.correlation),
@@ -346,11 +430,14 @@ def one_image_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
 
 # -- the page ---------------------------------------------------------------------------------
 
-st.title("Compare")
+st.title(_("Compare"))
 st.caption(
-    "How much does the SE reduction ratio matter? Each ratio r gives each SE block a bottleneck "
-    "of channels ÷ r hidden units: a small r is a bigger, costlier block. Here the ratios are "
-    "set side by side: accuracy, cost, learning curves and what their attention looks like."
+    _(
+        "How much does the SE reduction ratio matter? Each ratio r gives each SE block a "
+        "bottleneck of channels ÷ r hidden units: a small r is a bigger, costlier block. Here the "
+        "ratios are set side by side: accuracy, cost, learning curves and what their attention "
+        "looks like."
+    )
 )
 
 groups = grouping.group_models(sources.collect(root, zoo_dir()))
@@ -358,23 +445,32 @@ sweep_form(expanded=not groups)
 pending_note()
 if not groups:
     st.info(
-        "Nothing to compare yet: no bundled models and no completed runs. Start a sweep above, "
-        "or train runs on the Train page; they appear here when they complete."
+        _(
+            "Nothing to compare yet: no bundled models and no completed runs. Start a sweep "
+            "above, or train runs on the Train page; they appear here when they complete."
+        )
     )
     st.stop()
 
 group = choose_group(groups)
 # Only the open tab runs (its .open): the attention tabs read thousands of images and run every
 # model, which a visit to the table should not wait for.
-TABS = {
-    "Table": table_tab,
-    "Charts": charts_tab,
-    "Attention": attention_tab,
-    "One image, every ratio": one_image_tab,
-    "Across depth (atlas)": depth_tab,
+TABS = {  # the tabs' names, shown through _()
+    N_("Table"): table_tab,
+    N_("Charts"): charts_tab,
+    N_("Attention"): attention_tab,
+    N_("One image, every ratio"): one_image_tab,
+    N_("Across depth (atlas)"): depth_tab,
 }
 NEEDS_VALIDATION = (attention_tab, one_image_tab)
-tabs = st.tabs(list(TABS), key="compare_tab", on_change="rerun")
+TAB_KEY = "compare_tab"
+# st.tabs keeps the open tab by its label: after a language switch, the same tab in the new one.
+opened = st.session_state.get(TAB_KEY)
+for name in TABS:
+    said = {name, *(i18n.translations(language).gettext(name) for language in i18n.LANGUAGES)}
+    if opened in said and opened != _(name):
+        st.session_state[TAB_KEY] = _(name)
+tabs = st.tabs([_(name) for name in TABS], key=TAB_KEY, on_change="rerun")
 for tab, draw in zip(tabs, TABS.values(), strict=True):
     if not tab.open:
         continue
@@ -382,10 +478,13 @@ for tab, draw in zip(tabs, TABS.values(), strict=True):
         if draw not in NEEDS_VALIDATION:
             draw(group)
             continue
-        validation = validation_set(group.key, default_data_spec(), group)
+        with st.spinner(_("Loading the validation images…")):
+            validation = validation_set(
+                group.key, default_data_spec(), i18n.active_language(), group
+            )
         if isinstance(validation, str) and draw is one_image_tab:
             # One image needs no validation set: the shipped samples do, as on Explore.
-            st.caption(text.ONE_IMAGE_FROM_SAMPLES)
+            st.caption(_(text.ONE_IMAGE_FROM_SAMPLES))
             draw(group, sample_images())
         elif isinstance(validation, str):
             st.info(validation)

@@ -3,6 +3,9 @@
 Each builder returns a Figure and draws nothing. Ratios are categories on the x axis in the order
 the tables give them (no SE, then r growing), not numbers: the SE paper's ablation reads the same
 way, and "no SE" has no place on a numeric axis. A variant keeps its colour in every chart.
+
+The words are in the active language (seattn.i18n); the tables keep their English column names
+and variant ids ("no SE", "r=16"), translated here only where they are drawn.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from plotly.subplots import make_subplots
 
 from seattn.analysis.compare.attention import SimilarityMatrix
 from seattn.figures.style import TEMPLATE, TRANSPARENT, VIRIDIS, empty_figure
+from seattn.i18n import N_, _
 
 MARGIN = {"l": 10, "r": 10, "t": 50, "b": 10}
 PALETTE = qualitative.D3
@@ -25,13 +29,35 @@ BLOCK_COLOURS = {"block1": "#4C78A8", "block2": "#F58518", "block3": "#54A24B"}
 WEIGHT_SCALE = VIRIDIS
 SIMILARITY_SCALE = "RdBu"
 LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 1, "xanchor": "right"}
+NO_SE = "no SE"  # the variant id of the network without SE (seattn.model.ratios.ratio_label)
+NOTHING_TO_COMPARE = N_("No completed models to compare yet")
+NO_SE_MODEL = N_("No SE model with weights in this group")
+
+
+def variant_label(variant: str) -> str:
+    """A variant as a chart shows it: "no SE" in the active language, "r=16" as it is."""
+    return _("no SE") if variant == NO_SE else variant
+
+
+def block_label(block: str) -> str:
+    """ "block1" as a chart shows it, in the active language."""
+    number = block.removeprefix("block")
+    return _("block{number}").format(number=number) if number.isdigit() else block
+
+
+def _hover(template: str, **values: str) -> str:
+    """A translated hovertemplate with its {named} placeholders filled in; plotly's own %{...}
+    fields are left for plotly (str.format would take them for its own)."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", value)
+    return template
 
 
 def variant_colours(variants: Sequence[str]) -> dict[str, str]:
     """A stable colour per variant: grey for no SE, the palette in order for the ratios."""
     colours, index = {}, 0
     for variant in variants:
-        if variant == "no SE":
+        if variant == NO_SE:
             colours[variant] = BASELINE_COLOUR
         else:
             colours[variant] = PALETTE[index % len(PALETTE)]
@@ -67,12 +93,13 @@ def accuracy_vs_ratio(table: pd.DataFrame, *, height: int = 360) -> go.Figure:
     A dotted line marks the network without SE, when the table has it.
     """
     if table.empty:
-        return empty_figure("No completed models to compare yet", height)
-    variants = table["variant"].tolist()
+        return empty_figure(_(NOTHING_TO_COMPARE), height)
+    variants = [variant_label(v) for v in table["variant"]]
     figure = go.Figure()
     for column, colour, symbol in (
-        ("best val accuracy", "#4C78A8", "circle"),
-        ("final val accuracy", "#F58518", "diamond"),
+        # The table's column names, N_: marked for translation where they are shown.
+        (N_("best val accuracy"), "#4C78A8", "circle"),
+        (N_("final val accuracy"), "#F58518", "diamond"),
     ):
         figure.add_trace(
             go.Scatter(
@@ -82,52 +109,58 @@ def accuracy_vs_ratio(table: pd.DataFrame, *, height: int = 360) -> go.Figure:
                 customdata=np.stack(
                     [table[f"{column} std"].fillna(0), table["seeds"]], axis=1
                 ).astype(float),
-                name=column,
+                name=_(column),
                 mode="lines+markers",
                 marker={"size": 9, "symbol": symbol, "color": colour},
                 line={"color": colour, "width": 1.5},
-                hovertemplate="%{x}<br>" + column + " %{y:.2%} ± %{customdata[0]:.2%}"
-                "<br>%{customdata[1]} seed(s)<extra></extra>",
+                hovertemplate=_hover(
+                    _(
+                        "%{x}<br>{quantity} %{y:.2%} ± %{customdata[0]:.2%}"
+                        "<br>%{customdata[1]} seed(s)"
+                    ),
+                    quantity=_(column),
+                )
+                + "<extra></extra>",
             )
         )
-    baseline = table.loc[table["variant"] == "no SE", "best val accuracy"]
+    baseline = table.loc[table["variant"] == NO_SE, "best val accuracy"]
     if not baseline.empty and pd.notna(baseline.iloc[0]):
         figure.add_hline(
             y=float(baseline.iloc[0]),
             line={"dash": "dot", "color": BASELINE_COLOUR, "width": 1},
-            annotation_text="no SE (best)",
+            annotation_text=_("no SE (best)"),
             annotation_position="bottom right",
         )
-    figure.update_xaxes(_category_axis(variants), title_text="SE reduction ratio")
-    figure.update_yaxes(tickformat=".1%", title_text="validation accuracy", showgrid=True)
-    return _layout(figure, height=height, title="Accuracy against reduction ratio")
+    figure.update_xaxes(_category_axis(variants), title_text=_("SE reduction ratio"))
+    figure.update_yaxes(tickformat=".1%", title_text=_("validation accuracy"), showgrid=True)
+    return _layout(figure, height=height, title=_("Accuracy against reduction ratio"))
 
 
 def parameters_vs_ratio(table: pd.DataFrame, *, height: int = 340) -> go.Figure:
     """SE-only parameters, total parameters and FLOPs per image, per ratio."""
     if table.empty:
-        return empty_figure("No completed models to compare yet", height)
-    variants = table["variant"].tolist()
-    colours = variant_colours(variants)
+        return empty_figure(_(NOTHING_TO_COMPARE), height)
+    colours = [variant_colours(table["variant"].tolist())[v] for v in table["variant"]]
+    variants = [variant_label(v) for v in table["variant"]]
     figure = make_subplots(
         rows=1,
         cols=3,
-        subplot_titles=("SE parameters", "All parameters", "FLOPs per image"),
+        subplot_titles=(_("SE parameters"), _("All parameters"), _("FLOPs per image")),
         horizontal_spacing=0.09,
     )
     panels = (
-        ("SE parameters", "bar"),
-        ("parameters", "line"),
-        ("FLOPs per image", "line"),
+        (N_("SE parameters"), "bar"),
+        (N_("parameters"), "line"),
+        (N_("FLOPs per image"), "line"),
     )
     for col, (column, kind) in enumerate(panels, start=1):
         values = table[column].astype(float)
-        hover = "%{x}<br>" + column + " %{y:,.0f}<extra></extra>"
+        hover = _hover(_("%{x}<br>{quantity} %{y:,.0f}"), quantity=_(column)) + "<extra></extra>"
         if kind == "bar":
             trace: go.BaseTraceType = go.Bar(
                 x=variants,
                 y=values,
-                marker_color=[colours[v] for v in variants],
+                marker_color=colours,
                 text=[f"{v:,.0f}" for v in values],
                 textposition="outside",
                 cliponaxis=False,
@@ -139,7 +172,7 @@ def parameters_vs_ratio(table: pd.DataFrame, *, height: int = 340) -> go.Figure:
                 x=variants,
                 y=values,
                 mode="lines+markers",
-                marker={"size": 8, "color": [colours[v] for v in variants]},
+                marker={"size": 8, "color": colours},
                 line={"color": "#999", "width": 1},
                 hovertemplate=hover,
                 showlegend=False,
@@ -155,9 +188,11 @@ def parameters_vs_ratio(table: pd.DataFrame, *, height: int = 340) -> go.Figure:
 def learning_curves_figure(curves: pd.DataFrame, *, height: int = 380) -> go.Figure:
     """Validation accuracy and loss per epoch, one line per variant (mean over seeds, ± 1 std)."""
     if curves.empty:
-        return empty_figure("Learning curves appear when models have a training history", height)
-    panels = ("validation accuracy", "validation loss")
-    figure = make_subplots(rows=1, cols=2, subplot_titles=panels, horizontal_spacing=0.08)
+        return empty_figure(_("Learning curves appear when models have a training history"), height)
+    panels = (N_("validation accuracy"), N_("validation loss"))  # the curves' metric names
+    figure = make_subplots(
+        rows=1, cols=2, subplot_titles=[_(p) for p in panels], horizontal_spacing=0.08
+    )
     variants = list(dict.fromkeys(curves["variant"]))
     colours = variant_colours(variants)
     for col, metric in enumerate(panels, start=1):
@@ -184,46 +219,57 @@ def learning_curves_figure(curves: pd.DataFrame, *, height: int = 380) -> go.Fig
                     row=1,
                     col=col,
                 )
-            number = ".2%" if metric.endswith("accuracy") else ".4f"
+            if metric.endswith("accuracy"):
+                hover = _(
+                    "{variant}, epoch %{x}<br>{metric} %{y:.2%} ± %{customdata[0]:.2%} "
+                    "(%{customdata[1]} seed(s))"
+                )
+            else:
+                hover = _(
+                    "{variant}, epoch %{x}<br>{metric} %{y:.4f} ± %{customdata[0]:.4f} "
+                    "(%{customdata[1]} seed(s))"
+                )
             figure.add_trace(
                 go.Scatter(
                     x=part["epoch"],
                     y=part["mean"],
                     customdata=np.stack([spread, part["seeds"]], axis=1).astype(float),
-                    name=variant,
+                    name=variant_label(variant),
                     legendgroup=variant,
                     showlegend=col == 1,
                     mode="lines+markers" if len(part) < 40 else "lines",
                     marker={"size": 5},
                     line={"color": colour, "width": 2},
-                    hovertemplate=f"{variant}, epoch %{{x}}<br>{metric} %{{y:{number}}} "
-                    f"± %{{customdata[0]:{number}}} (%{{customdata[1]}} seed(s))<extra></extra>",
+                    hovertemplate=_hover(hover, variant=variant_label(variant), metric=_(metric))
+                    + "<extra></extra>",
                 ),
                 row=1,
                 col=col,
             )
-    figure.update_xaxes(title_text="epoch", showgrid=True)
+    figure.update_xaxes(title_text=_("epoch"), showgrid=True)
     figure.update_yaxes(showgrid=True)
     figure.update_yaxes(tickformat=".0%", row=1, col=1)
     return _layout(figure, height=height)
 
 
-STATISTIC_TITLES = {
-    "mean": "Mean weight",
-    "std": "Spread of the weights (std)",
-    "entropy": "Evenness (normalised entropy)",
+STATISTIC_TITLES = {  # shown through _()
+    "mean": N_("Mean weight"),
+    "std": N_("Spread of the weights (std)"),
+    "entropy": N_("Evenness (normalised entropy)"),
 }
+# The statistics' names as the hover text says them, shown through _().
+STATISTIC_NAMES = {"mean": N_("mean"), "std": N_("std"), "entropy": N_("entropy")}
 
 
 def excitation_statistics_figure(summary: pd.DataFrame, *, height: int = 340) -> go.Figure:
     """Per block, mean / std / entropy of the excitation weights against the ratio."""
     if summary.empty:
-        return empty_figure("No SE model with weights in this group", height)
-    variants = list(dict.fromkeys(summary["variant"]))
+        return empty_figure(_(NO_SE_MODEL), height)
+    variants = [variant_label(v) for v in dict.fromkeys(summary["variant"])]
     figure = make_subplots(
         rows=1,
         cols=len(STATISTIC_TITLES),
-        subplot_titles=list(STATISTIC_TITLES.values()),
+        subplot_titles=[_(title) for title in STATISTIC_TITLES.values()],
         horizontal_spacing=0.08,
     )
     for col, statistic in enumerate(STATISTIC_TITLES, start=1):
@@ -231,16 +277,21 @@ def excitation_statistics_figure(summary: pd.DataFrame, *, height: int = 340) ->
             part = summary[summary["block"] == block]
             figure.add_trace(
                 go.Scatter(
-                    x=part["variant"],
+                    x=[variant_label(v) for v in part["variant"]],
                     y=part[statistic],
                     error_y=_error_bars(part[f"{statistic} std"]),
-                    name=block,
+                    name=block_label(block),
                     legendgroup=block,
                     showlegend=col == 1,
                     mode="lines+markers",
                     marker={"size": 8},
                     line={"color": BLOCK_COLOURS.get(block), "width": 1.5},
-                    hovertemplate=f"{block}, %{{x}}<br>{statistic} %{{y:.4f}}<extra></extra>",
+                    hovertemplate=_hover(
+                        _("{block}, %{x}<br>{statistic} %{y:.4f}"),
+                        block=block_label(block),
+                        statistic=_(STATISTIC_NAMES[statistic]),
+                    )
+                    + "<extra></extra>",
                 ),
                 row=1,
                 col=col,
@@ -255,12 +306,17 @@ def image_excitation_figure(
 ) -> go.Figure:
     """Per block, one row of channel weights per ratio: the same image's attention side by side."""
     if not vectors:
-        return empty_figure("No SE model with weights in this group")
+        return empty_figure(_(NO_SE_MODEL))
     blocks = list(vectors)
     figure = make_subplots(
         rows=1,
         cols=len(blocks),
-        subplot_titles=[f"{b} ({vectors[b].values.shape[1]} channels)" for b in blocks],
+        subplot_titles=[
+            _("{block} ({channels} channels)").format(
+                block=block_label(b), channels=vectors[b].values.shape[1]
+            )
+            for b in blocks
+        ],
         horizontal_spacing=0.06,
     )
     for col, block in enumerate(blocks, start=1):
@@ -269,9 +325,9 @@ def image_excitation_figure(
             go.Heatmap(
                 z=matrix.values.astype(np.float32),
                 x=np.arange(matrix.values.shape[1], dtype=np.int16),
-                y=matrix.labels,
+                y=[variant_label(label) for label in matrix.labels],
                 coloraxis="coloraxis",
-                hovertemplate="%{y}<br>channel %{x}<br>weight %{z:.3f}<extra></extra>",
+                hovertemplate=_("%{y}<br>channel %{x}<br>weight %{z:.3f}") + "<extra></extra>",
             ),
             row=1,
             col=col,
@@ -279,13 +335,13 @@ def image_excitation_figure(
         figure.update_yaxes(
             type="category", autorange="reversed", showticklabels=col == 1, row=1, col=col
         )
-    figure.update_xaxes(title_text="channel")
+    figure.update_xaxes(title_text=_("channel"))
     figure.update_layout(
         coloraxis={
             "colorscale": WEIGHT_SCALE,
             "cmin": 0,
             "cmax": 1,
-            "colorbar": {"title": {"text": "weight"}, "thickness": 12},
+            "colorbar": {"title": {"text": _("weight")}, "thickness": 12},
         }
     )
     rows = max(len(m.labels) for m in vectors.values())
@@ -295,30 +351,39 @@ def image_excitation_figure(
 def similarity_figure(
     matrices: Mapping[str, SimilarityMatrix],
     *,
-    value_name: str = "correlation",
+    value_name: str = N_("correlation"),
     zmin: float = -1.0,
     height: int | None = None,
 ) -> go.Figure:
     """Per block, a ratio x ratio heatmap of how alike the ratios' attention is, values written.
 
-    ``zmin`` is -1 for a correlation and 0 for CKA (which is never negative).
+    ``zmin`` is -1 for a correlation and 0 for CKA (which is never negative). ``value_name`` is
+    shown through _(): a name marked for translation, or one that stays as it is ("CKA").
     """
     if not matrices:
-        return empty_figure("At least one SE model with weights is needed")
+        return empty_figure(_("At least one SE model with weights is needed"))
+    value_name = _(value_name)
     blocks = list(matrices)
-    figure = make_subplots(rows=1, cols=len(blocks), subplot_titles=blocks, horizontal_spacing=0.06)
+    figure = make_subplots(
+        rows=1,
+        cols=len(blocks),
+        subplot_titles=[block_label(b) for b in blocks],
+        horizontal_spacing=0.06,
+    )
     for col, block in enumerate(blocks, start=1):
         matrix = matrices[block]
         values = matrix.values.astype(np.float32)
+        labels = [variant_label(label) for label in matrix.labels]
         figure.add_trace(
             go.Heatmap(
                 z=values,
-                x=matrix.labels,
-                y=matrix.labels,
+                x=labels,
+                y=labels,
                 text=[["–" if np.isnan(v) else f"{v:.2f}" for v in row] for row in values],
                 texttemplate="%{text}",
                 coloraxis="coloraxis",
-                hovertemplate=f"%{{y}} vs %{{x}}<br>{value_name} %{{z:.3f}}<extra></extra>",
+                hovertemplate=_hover(_("%{y} vs %{x}<br>{measure} %{z:.3f}"), measure=value_name)
+                + "<extra></extra>",
             ),
             row=1,
             col=col,
