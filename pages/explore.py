@@ -24,16 +24,19 @@ from pages.ui.routing import run_through_dashboard
 from seattn.analysis import explore, whatif
 from seattn.analysis.statistics import STATISTICS
 from seattn.analysis.whatif import BlockMode, DatasetContext, WhatIf
+from seattn.data.cifar10 import class_label
 from seattn.data.examples import pick_examples
 from seattn.data.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_image
 from seattn.figures import explore as figures
+from seattn.i18n import N_, _, ngettext
 
 run_through_dashboard()
 
 EXAMPLES_KEY = "explore_examples"
 SEED_KEY = "explore_example_seed"
 DECODED_KEY = "explore_prepared"  # upload id / example path -> PreparedImage | error message
-CHANNEL_CHOICES = {"top": "Strongest k", "bottom": "Weakest k", "all": "All"}
+CHANNEL_CHOICES = {"top": N_("Strongest k"), "bottom": N_("Weakest k"), "all": N_("All")}
+ORDER_CHOICES = {"weight": N_("Weight"), "channel": N_("Channel")}
 BLOCK_KEY = "explore_block"  # the SE block whose charts are drawn
 K_KEY = "explore_k"
 WHAT_IF_BLOCK_KEY = "explore_whatif_block"
@@ -64,14 +67,18 @@ def offer_measuring(loaded: models.LoadedModel) -> DatasetContext | None:
         atlas_ui.build_progress(loaded.entry.path)
         return None
     if build is not None and build.error:
-        st.error(f"The model could not be measured: {build.error.partition(chr(10))[0]}")
+        st.error(
+            _("The model could not be measured: {error}").format(
+                error=build.error.partition(chr(10))[0]
+            )
+        )
         atlas_ui.forget_build(loaded.entry.path)
     note_column, button_column = st.columns([3, 2], vertical_alignment="center")
-    note_column.caption(text.NO_ATLAS_NOTE)
+    note_column.caption(_(text.NO_ATLAS_NOTE))
     if button_column.button(
-        text.MEASURE_BUTTON,
+        _(text.MEASURE_BUTTON),
         key="explore_measure",
-        help=text.MEASURE_HELP,
+        help=_(text.MEASURE_HELP),
         icon=":material/straighten:",
     ):
         atlas_ui.start_build(loaded.entry.path, loaded.entry.name)
@@ -112,25 +119,36 @@ def what_if_form(widths: dict[str, int], can_freeze: bool) -> WhatIf:
             mode_key, mute_key, boost_key = what_if_keys(block)
             number = block.removeprefix("block")
             chosen_modes[block] = column.selectbox(
-                f"Block {number}", modes, format_func=text.what_if_mode_label, key=mode_key
+                _("Block {number}").format(number=number),
+                modes,
+                format_func=text.what_if_mode_label,
+                key=mode_key,
             )
             muted[block] = column.multiselect(
-                "Mute channels (weight 0)", range(channels), key=mute_key, placeholder="none"
+                _("Mute channels (weight 0)"),
+                range(channels),
+                key=mute_key,
+                placeholder=_("none"),
             )
             boosted[block] = column.multiselect(
-                "Boost channels (weight 1)", range(channels), key=boost_key, placeholder="none"
+                _("Boost channels (weight 1)"),
+                range(channels),
+                key=boost_key,
+                placeholder=_("none"),
             )
-        apply_column, reset_column, _ = st.columns([1.3, 1, 3])
-        apply_column.form_submit_button("Show what changes", type="primary", width="stretch")
+        apply_column, reset_column, _spacer = st.columns([1.3, 1, 3])
+        apply_column.form_submit_button(_("Show what changes"), type="primary", width="stretch")
         reset_column.form_submit_button(
-            "Reset", on_click=reset_what_if, args=(list(widths),), width="stretch"
+            _("Reset"), on_click=reset_what_if, args=(list(widths),), width="stretch"
         )
     for block in widths:
         both = set(muted[block]) & set(boosted[block])
         if both:
             st.warning(
-                f"Block {block.removeprefix('block')}: channels {sorted(both)} are both muted "
-                "and boosted, so they are left as they are."
+                _(
+                    "Block {number}: channels {channels} are both muted and boosted, so they are "
+                    "left as they are."
+                ).format(number=block.removeprefix("block"), channels=sorted(both))
             )
             muted[block] = [c for c in muted[block] if c not in both]
             boosted[block] = [c for c in boosted[block] if c not in both]
@@ -145,19 +163,21 @@ def what_if_panel(
     context: DatasetContext | None,
     order: str,
 ) -> None:
-    st.subheader("What if…?")
+    st.subheader(_("What if…?"))
     st.markdown(
-        f"Change what SE does and run **{name}** through the network again. Per block: switch "
-        "SE **off** (every channel passes unscaled), **freeze** it to the weights it gives on "
-        "average over the data set (the same whatever the picture), or **mute** (weight 0) and "
-        "**boost** (weight 1) single channels. The blocks after a changed one compute their own "
-        "weights from what they now receive."
+        _(
+            "Change what SE does and run **{name}** through the network again. Per block: switch "
+            "SE **off** (every channel passes unscaled), **freeze** it to the weights it gives on "
+            "average over the data set (the same whatever the picture), or **mute** (weight 0) "
+            "and **boost** (weight 1) single channels. The blocks after a changed one compute "
+            "their own weights from what they now receive."
+        ).format(name=name)
     )
     if context is None:
-        st.caption("Freezing a block to its data-set mean needs the model measured first.")
+        st.caption(_("Freezing a block to its data-set mean needs the model measured first."))
     what_if = what_if_form(widths, can_freeze=context is not None)
     if what_if.is_empty:
-        st.info("Nothing is changed yet: pick a change above and press **Show what changes**.")
+        st.info(_("Nothing is changed yet: pick a change above and press **Show what changes**."))
         return
     means = context.mean_vectors() if context is not None else None
     result = whatif.run_what_if_on_image(loaded.model, image.view, what_if, means)
@@ -167,7 +187,7 @@ def what_if_panel(
     st.markdown(text.what_if_verdict(before_top[0], after_top[0]))
     for column, label, top, key in zip(
         st.columns(2),
-        ("**As trained**", "**Changed**"),
+        (_("**As trained**"), _("**Changed**")),
         (before_top, after_top),
         ("original", "changed"),
         strict=True,
@@ -179,71 +199,80 @@ def what_if_panel(
             config=PLOT_CONFIG,
         )
 
-    st.markdown("**How far each block's weights moved** (|changed − as trained|, from 0 to 1)")
+    st.markdown(_("**How far each block's weights moved** (|changed − as trained|, from 0 to 1)"))
     st.dataframe(
         text.what_if_changes_table(changes, whatif.MOVED_BY),
         hide_index=True,
         key="explore_whatif_changes",
-        column_config={
-            "mean change": st.column_config.NumberColumn(format="%.3f"),
-            "largest change": st.column_config.NumberColumn(format="%.3f"),
+        column_config={  # the table's columns are named in the session's language
+            _("mean change"): st.column_config.NumberColumn(format="%.3f"),
+            _("largest change"): st.column_config.NumberColumn(format="%.3f"),
         },
     )
     view = st.segmented_control(
-        "Bars show",
+        _("Bars show"),
         list(text.WHAT_IF_VIEWS),
         default="weight",
         required=True,
         key="explore_whatif_view",
-        format_func=text.WHAT_IF_VIEWS.get,
+        format_func=lambda view: _(text.WHAT_IF_VIEWS[view]),
     )
     st.caption(
-        "Bars: the weights with your change; black ticks: the weights as trained. The first "
-        "block offered is the first one you changed; the ones after show how later blocks "
-        "responded."
+        _(
+            "Bars: the weights with your change; black ticks: the weights as trained. The first "
+            "block offered is the first one you changed; the ones after show how later blocks "
+            "responded."
+        )
     )
     start = whatif.first_changed(changes) or 0
     shown = {change.name: (number, change) for number, change in list(enumerate(changes))[start:]}
     if st.session_state.get(WHAT_IF_BLOCK_KEY) not in shown:  # a new change starts elsewhere
         st.session_state[WHAT_IF_BLOCK_KEY] = next(iter(shown))
     block_name = st.segmented_control(
-        "Block",
+        _("Block"),
         list(shown),
         required=True,
         key=WHAT_IF_BLOCK_KEY,
         format_func=lambda block: (
-            f"Block {block.removeprefix('block')}"
-            + (" · changed here" if shown[block][1].set_here else " · responds")
-        ),
+            _("Block {number} · changed here")
+            if shown[block][1].set_here
+            else _("Block {number} · responds")
+        ).format(number=block.removeprefix("block")),
     ) or next(iter(shown))
     number, change = shown[block_name]
     original, changed = result.weights(number)
     chosen = sorted(what_if.muted.get(change.name, set()) | what_if.boosted.get(change.name, set()))
-    highlight_label = f"{len(chosen)} muted or boosted"
+    highlight_label = _("{count} muted or boosted").format(count=len(chosen))
     if not chosen:
-        chosen, highlight_label = list(change.most_moved), f"{len(change.most_moved)} moved most"
+        chosen = list(change.most_moved)
+        highlight_label = _("{count} moved most").format(count=len(chosen))
     st.plotly_chart(
         figures.channel_weight_bars(
             changed,
             order=order,
             highlight=chosen,
             highlight_label=highlight_label,
-            title=f"Block {change.name.removeprefix('block')}: weights for {name}",
+            title=_("Block {number}: weights for {name}").format(
+                number=change.name.removeprefix("block"), name=name
+            ),
             channel_means=original,
-            reference_label="as trained",
+            reference_label=_("as trained"),
             deviation=view == "deviation",
-            deviation_label="changed − as trained",
+            deviation_label=_("changed − as trained"),
         ),
         key=f"explore_whatif_bars_{change.name}",
         config=PLOT_CONFIG,
     )
 
 
-st.title("Explore")
+st.title(_("Explore"))
 st.markdown(
-    "Give the network a picture and look inside: what it predicts, how strongly each **SE block** "
-    "keeps every channel (a weight from 0 to 1), and what the block's feature maps look like "
-    "before and after that weighting. New here? The **Home** page explains it in plain words."
+    _(
+        "Give the network a picture and look inside: what it predicts, how strongly each **SE "
+        "block** keeps every channel (a weight from 0 to 1), and what the block's feature maps "
+        "look like before and after that weighting. New here? The **Home** page explains it in "
+        "plain words."
+    )
 )
 
 loaded = models.model_or_stop()
@@ -263,7 +292,9 @@ def prepared(
         except ImageError as error:
             cache[key] = str(error)
         except OSError as error:  # an example file that vanished or cannot be read
-            cache[key] = f"{name} could not be read ({error.strerror or error})."
+            cache[key] = _("{name} could not be read ({error}).").format(
+                name=name, error=error.strerror or error
+            )
     return cache[key]
 
 
@@ -283,34 +314,37 @@ def add(key: str, outcome: explore.PreparedImage | str) -> None:
 
 
 files = st.file_uploader(
-    "Upload one or several pictures",
+    _("Upload one or several pictures"),
     type=list(UPLOAD_TYPES),
     accept_multiple_files=True,
     key="explore_uploads",
 )
 st.caption(
-    f"PNG, JPEG, WebP, BMP, GIF or TIFF; up to {models.upload_limit_mb()} MB per file and "
-    f"{MAX_PIXELS / 1e6:.0f} megapixels. Any size works: the centre square is resized to "
-    "32×32 pixels, the size the network was trained on."
+    _(
+        "PNG, JPEG, WebP, BMP, GIF or TIFF; up to {megabytes} MB per file and {megapixels:.0f} "
+        "megapixels. Any size works: the centre square is resized to 32×32 pixels, the size the "
+        "network was trained on."
+    ).format(megabytes=models.upload_limit_mb(), megapixels=MAX_PIXELS / 1e6)
 )
 for file in files or []:
     key = f"upload:{file.file_id}"
     add(key, prepared(key, file.name, file.getvalue))
 
-if st.toggle("Add example pictures from the dataset", key=EXAMPLES_KEY):
+if st.toggle(_("Add example pictures from the dataset"), key=EXAMPLES_KEY):
     pool = examples.example_pool(loaded.config)
     if isinstance(pool, str):
-        st.info(f"{pool} Uploading your own pictures still works.")
+        st.info(_("{reason} Uploading your own pictures still works.").format(reason=pool))
     else:
         seed = st.session_state.setdefault(SEED_KEY, 0)
         pick_column, button_column = st.columns([4, 1], vertical_alignment="bottom")
         chosen = pick_column.multiselect(
-            "Classes (one random picture each)",
+            _("Classes (one random picture each)"),
             pool.classes,
             default=pool.classes,
             key="explore_example_classes",
+            format_func=class_label,
         )
-        if button_column.button("Another one", key="explore_another", width="stretch"):
+        if button_column.button(_("Another one"), key="explore_another", width="stretch"):
             seed = st.session_state[SEED_KEY] = seed + 1
         st.caption(text.examples_caption(pool))
         for class_name, path in pick_examples(pool, chosen, seed):
@@ -324,7 +358,7 @@ for stale in set(cache) - current_keys:
     del cache[stale]
 
 if not images:
-    st.info("Add a picture above to see what the network does with it.")
+    st.info(_("Add a picture above to see what the network does with it."))
     st.stop()
 
 # -- the forward pass -------------------------------------------------------------------------
@@ -333,12 +367,14 @@ analysis = explore.analyse_prepared(loaded.model, loaded.classes, images)
 top = analysis.top_k()
 
 if len(images) > 1:
-    st.subheader("Your pictures, as the network sees them")
+    st.subheader(_("Your pictures, as the network sees them"))
     for start in range(0, len(images), GALLERY_COLUMNS):
         row = range(start, min(start + GALLERY_COLUMNS, len(images)))
         for column, index in zip(st.columns(GALLERY_COLUMNS), row, strict=False):
             label, probability = top[index][0]
-            caption = f"{analysis.names[index]} → {label} ({probability:.0%})"
+            caption = _("{name} → {label} ({probability:.0%})").format(
+                name=analysis.names[index], label=class_label(label), probability=probability
+            )
             tag = text.model_crop_tag(images[index].crop)
             # Enlarged past the column width with hard edges, so the browser only shrinks it.
             column.image(
@@ -350,7 +386,7 @@ if len(images) > 1:
 chosen_index = 0
 if len(images) > 1:
     chosen_index = st.selectbox(
-        "Picture to look at closely",
+        _("Picture to look at closely"),
         range(len(images)),
         format_func=lambda i: analysis.names[i],
         key="explore_image",
@@ -360,21 +396,30 @@ image = images[chosen_index]
 name = analysis.names[chosen_index]
 best_label, best_probability = top[chosen_index][0]
 
-st.subheader(f"{name}: the network says **{best_label}** ({best_probability:.0%})")
+st.subheader(
+    _("{name}: the network says **{label}** ({probability:.0%})").format(
+        name=name, label=class_label(best_label), probability=best_probability
+    )
+)
 truth = image.true_class
 if truth is not None:
-    verdict = "right" if truth == best_label else "wrong"
-    st.caption(f"The dataset says **{truth}**: the network is {verdict} on this one.")
+    if truth == best_label:
+        verdict = _("The dataset says **{label}**: the network is right on this one.")
+    else:
+        verdict = _("The dataset says **{label}**: the network is wrong on this one.")
+    st.caption(verdict.format(label=class_label(truth)))
 original_column, view_column, prediction_column = st.columns([1, 1, 2])
 width, height = image.original_size
 original_column.image(
     image.preview,
-    caption=f"Original, {width}×{height} {image.format}",
+    caption=_("Original, {width}×{height} {file_format}").format(
+        width=width, height=height, file_format=image.format
+    ),
     width="stretch",
 )
 view_column.image(
     explore.enlarged(image.view),
-    caption="What the network sees: 32×32 pixels",
+    caption=_("What the network sees: 32×32 pixels"),
     width="stretch",
 )
 crop_remark = text.model_crop_remark(image.crop)
@@ -386,23 +431,27 @@ prediction_column.plotly_chart(
     config=PLOT_CONFIG,
 )
 if image.notes:
-    st.info("About this file: " + "; ".join(image.notes) + ".")
+    st.info(_("About this file: {notes}.").format(notes="; ".join(image.notes)))
 
 # -- SE blocks --------------------------------------------------------------------------------
 
-st.subheader("Inside the SE blocks")
+st.subheader(_("Inside the SE blocks"))
 if not analysis.has_se:
     st.info(
-        f"**{loaded.label}** has no SE blocks: it is the baseline network without channel "
-        "attention, so there are no channel weights to show. The prediction above is still its "
-        "own. Pick a model with SE (r=…) in the sidebar to see channel attention at work."
+        _(
+            "**{model}** has no SE blocks: it is the baseline network without channel attention, "
+            "so there are no channel weights to show. The prediction above is still its own. "
+            "Pick a model with SE (r=…) in the sidebar to see channel attention at work."
+        ).format(model=loaded.label)
     )
 else:
     st.markdown(
-        "Each SE block looks at all its channels at once (**squeeze**: one average per channel), "
-        "decides how much each one matters for *this* picture (**excitation**: a weight from 0 "
-        "to 1) and multiplies every feature map by its weight (**scale**). Tall bars are channels "
-        "the block keeps; short bars are channels it turns down."
+        _(
+            "Each SE block looks at all its channels at once (**squeeze**: one average per "
+            "channel), decides how much each one matters for *this* picture (**excitation**: a "
+            "weight from 0 to 1) and multiplies every feature map by its weight (**scale**). Tall "
+            "bars are channels the block keeps; short bars are channels it turns down."
+        )
     )
     records = {record.name: record for record in analysis.blocks}
     if st.session_state.get(BLOCK_KEY) not in records:  # a model with other blocks was picked
@@ -410,7 +459,7 @@ else:
     # One block at a time: charts in hidden tabs are still sent and drawn by the browser, which
     # cost seconds per rerun with several uploads.
     block_name = st.segmented_control(
-        "SE block to look inside",
+        _("SE block to look inside"),
         list(records),
         default=next(iter(records)),
         required=True,
@@ -423,20 +472,20 @@ else:
 
     order_column, choice_column, k_column, option_column = st.columns([1, 1.5, 1.1, 1.5])
     order = order_column.segmented_control(
-        "Sort bars by",
-        ["weight", "channel"],
+        _("Sort bars by"),
+        list(ORDER_CHOICES),
         default="weight",
         required=True,
         key="explore_order",
-        format_func=str.capitalize,
+        format_func=lambda choice: _(ORDER_CHOICES[choice]),
     )
     which = choice_column.segmented_control(
-        "Maps to show",
+        _("Maps to show"),
         list(CHANNEL_CHOICES),
         default="top",
         required=True,
         key="explore_channels",
-        format_func=CHANNEL_CHOICES.get,
+        format_func=lambda choice: _(CHANNEL_CHOICES[choice]),
     )
     # Set on every run, so k survives the runs where "All" hides its slider, and is clamped to
     # the chosen block's channels (the slider refuses a value above its end).
@@ -444,18 +493,20 @@ else:
     if which == "all":
         k = block_channels
     else:
-        k = k_column.slider("k (channels)", 1, block_channels, key=K_KEY)
+        k = k_column.slider(_("k (channels)"), 1, block_channels, key=K_KEY)
     per_channel = option_column.toggle(
-        "Scale each map on its own",
+        _("Scale each map on its own"),
         key="explore_per_map",
-        help="Off: one colour scale for every map, so a channel SE turned down visibly fades. "
-        "On: each channel is divided by its own peak before SE, so faint maps show their "
-        "pattern (and 'after' still shows how far SE turned them down).",
+        help=_(
+            "Off: one colour scale for every map, so a channel SE turned down visibly fades. "
+            "On: each channel is divided by its own peak before SE, so faint maps show their "
+            "pattern (and 'after' still shows how far SE turned them down)."
+        ),
     )
     difference = option_column.toggle(
-        "Show what SE removed",
+        _("Show what SE removed"),
         key="explore_difference",
-        help="A third grid: before minus after, the part of each map that SE took away.",
+        help=_("A third grid: before minus after, the part of each map that SE took away."),
     )
 
     context, measurable = dataset_context(loaded)
@@ -464,12 +515,12 @@ else:
     bar_view = "weight"
     if context is not None:
         bar_view = st.segmented_control(
-            "Bars show",
+            _("Bars show"),
             list(text.BAR_VIEWS),
             default="weight",
             required=True,
             key="explore_bar_view",
-            format_func=text.BAR_VIEWS.get,
+            format_func=lambda view: _(text.BAR_VIEWS[view]),
         )
         st.caption(text.dataset_context_caption(context.images, context.data_name, context.split))
 
@@ -480,10 +531,14 @@ else:
         label, help_text = text.STATISTIC_LABELS[stat]
         value = statistics[stat]
         shown = f"{value:.0%}" if stat.startswith("share") else f"{value:.3f}"
-        column.metric(label, shown, help=help_text)
+        column.metric(_(label), shown, help=_(help_text))
 
     # The coloured bars are the channels whose maps are drawn below.
-    highlight_name = {"top": "strongest", "bottom": "weakest", "all": "channels, all shown"}[which]
+    highlight_label = {
+        "top": _("{count} strongest"),
+        "bottom": _("{count} weakest"),
+        "all": _("{count} channels, all shown"),
+    }[which].format(count=len(channels))
     distribution = context.blocks.get(record.name) if context is not None else None
     deviation = bar_view == "deviation" and distribution is not None
     st.plotly_chart(
@@ -491,10 +546,10 @@ else:
             weights,
             order=order,
             highlight=channels,
-            highlight_label=f"{len(channels)} {highlight_name}",
-            title=f"How {name}'s channel weights differ from the data set's"
+            highlight_label=highlight_label,
+            title=_("How {name}'s channel weights differ from the data set's").format(name=name)
             if deviation
-            else f"Channel weights for {name}",
+            else _("Channel weights for {name}").format(name=name),
             channel_means=distribution.mean if distribution is not None else None,
             channel_stds=distribution.std if distribution is not None else None,
             deviation=deviation,
@@ -503,22 +558,38 @@ else:
         config=PLOT_CONFIG,
     )
 
-    shown_what = {
-        "top": f"the {len(channels)} channels SE kept most",
-        "bottom": f"the {len(channels)} channels SE turned down most",
-        "all": f"all {len(channels)} channels",
+    maps_heading = {
+        "top": ngettext(
+            "**Feature maps before and after SE**: the channel SE kept most",
+            "**Feature maps before and after SE**: the {count} channels SE kept most",
+            len(channels),
+        ),
+        "bottom": ngettext(
+            "**Feature maps before and after SE**: the channel SE turned down most",
+            "**Feature maps before and after SE**: the {count} channels SE turned down most",
+            len(channels),
+        ),
+        "all": _("**Feature maps before and after SE**: all {count} channels"),
     }[which]
-    st.markdown(f"**Feature maps before and after SE**: {shown_what}")
-    order_words = {
-        "top": "strongest first",
-        "bottom": "weakest first",
-        "all": "in channel order",
+    st.markdown(maps_heading.format(count=len(channels)))
+    maps_caption = {
+        "top": _(
+            "Each small square is one channel's map of the picture (bright = strong response), "
+            "strongest first, reading left to right and top to bottom. Hover a square to see its "
+            "channel."
+        ),
+        "bottom": _(
+            "Each small square is one channel's map of the picture (bright = strong response), "
+            "weakest first, reading left to right and top to bottom. Hover a square to see its "
+            "channel."
+        ),
+        "all": _(
+            "Each small square is one channel's map of the picture (bright = strong response), "
+            "in channel order, reading left to right and top to bottom. Hover a square to see its "
+            "channel."
+        ),
     }[which]
-    st.caption(
-        "Each small square is one channel's map of the picture (bright = strong "
-        f"response), {order_words}, reading left to right and top to bottom. Hover a "
-        "square to see its channel."
-    )
+    st.caption(maps_caption)
     panels = explore.feature_map_panels(
         record.before[chosen_index],
         record.after[chosen_index],
@@ -537,9 +608,13 @@ else:
     if st.session_state.get(zoom_key) not in zoom_options:
         st.session_state.pop(zoom_key, None)  # k or the choice changed under it
     zoom = st.selectbox(
-        "Zoom into one channel",
+        _("Zoom into one channel"),
         zoom_options,
-        format_func=lambda c, w=weights: "—" if c is None else f"channel {c} (weight {w[c]:.3f})",
+        format_func=lambda c, w=weights: (
+            "—"
+            if c is None
+            else _("channel {channel} (weight {weight:.3f})").format(channel=c, weight=w[c])
+        ),
         key=zoom_key,
     )
     if zoom is not None:
@@ -556,12 +631,12 @@ else:
         )
 
     if len(images) > 1:
-        st.markdown("**All your images together**: which channels respond to which picture")
+        st.markdown(_("**All your images together**: which channels respond to which picture"))
         st.plotly_chart(
             figures.excitation_matrix(
                 analysis.weights(number),
                 analysis.names,
-                title=f"Block {number + 1}: SE weights per image",
+                title=_("Block {number}: SE weights per image").format(number=number + 1),
             ),
             key=f"explore_matrix_{record.name}",
             config=PLOT_CONFIG,
@@ -578,22 +653,22 @@ else:
 
 # -- downloads --------------------------------------------------------------------------------
 
-st.subheader("Download")
+st.subheader(_("Download"))
 csv_column, json_column = st.columns(2)
 csv_column.download_button(
-    "Channel weights (CSV)",
+    _("Channel weights (CSV)"),
     explore.weights_csv(analysis),
     file_name="se_weights.csv",
     mime="text/csv",
     icon=":material/download:",
     disabled=not analysis.has_se,
-    help="One row per image, block and channel: image, block, channel, weight.",
+    help=_("One row per image, block and channel: image, block, channel, weight."),
 )
 json_column.download_button(
-    "Predictions (JSON)",
+    _("Predictions (JSON)"),
     explore.predictions_json(analysis, loaded.describe()),
     file_name="predictions.json",
     mime="application/json",
     icon=":material/download:",
-    help="Top-5 classes with probabilities for every image, and which model made them.",
+    help=_("Top-5 classes with probabilities for every image, and which model made them."),
 )

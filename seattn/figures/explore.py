@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from seattn.analysis.explore import FeatureMapPanels, ToySE, tile_maps
+from seattn.data.cifar10 import class_label
 from seattn.figures.style import (
     ACTIVATIONS_COLORSCALE,
     MARGIN,
@@ -31,6 +32,7 @@ from seattn.figures.style import (
     level_line,
     panel_title,
 )
+from seattn.i18n import N_, _
 
 HIGHLIGHT = "#e4572e"  # the channels or class the eye should go to
 BASE = "#4c78a8"
@@ -42,6 +44,10 @@ MAX_CHANNEL_TICKS = 32
 # The "none" template (seattn.figures.style) as a plain dict: figures here skip validation.
 TEMPLATE = pio.templates["none"].to_plotly_json()
 FONT = {"family": "sans-serif", "size": 13}
+# The toy schematic's pattern names (seattn.analysis.explore.toy_se_example), written there in
+# English: marked here so that se_schematic translates them where it draws them. Any other name
+# (a model's own "channel 12", already worded) is drawn as it comes.
+TOY_PATTERN_NAMES = (N_("stripes"), N_("blob"), N_("gradient"), N_("checks"))
 
 
 def _figure(traces: list[dict], layout: dict) -> go.Figure:
@@ -66,9 +72,11 @@ def _base_layout(**overrides: object) -> dict:
 
 def prediction_bars(top_k: Sequence[tuple[str, float]], true_class: str | None = None) -> go.Figure:
     """Horizontal bars of the top-k classes, most probable on top; the true class is named."""
-    labels = [label for label, _ in top_k]
-    values = np.array([p for _, p in top_k], dtype=np.float32)
-    shown = [f"{label} ✓" if label == true_class else label for label in labels]
+    labels = [label for label, _probability in top_k]
+    values = np.array([p for _label, p in top_k], dtype=np.float32)
+    shown = [
+        f"{class_label(label)} ✓" if label == true_class else class_label(label) for label in labels
+    ]
     colours = [HIGHLIGHT if i == 0 else MUTED for i in range(len(labels))]
     return _figure(
         [
@@ -85,7 +93,7 @@ def prediction_bars(top_k: Sequence[tuple[str, float]], true_class: str | None =
             }
         ],
         _base_layout(
-            title={"text": "Prediction (top classes)", "x": 0, "xanchor": "left"},
+            title={"text": _("Prediction (top classes)"), "x": 0, "xanchor": "left"},
             xaxis={"range": [0, 1.15], "tickformat": ".0%", "showgrid": True, "dtick": 0.25},
             yaxis={"autorange": "reversed", "automargin": True},
             height=60 + 34 * max(len(labels), 1),
@@ -103,13 +111,13 @@ def channel_weight_bars(
     *,
     order: Literal["weight", "channel"] = "weight",
     highlight: Sequence[int] | None = None,
-    highlight_label: str = "highlighted",
-    title: str = "Channel weights",
+    highlight_label: str | None = None,
+    title: str | None = None,
     channel_means: np.ndarray | None = None,
     channel_stds: np.ndarray | None = None,
-    reference_label: str = "dataset mean ± 1 std",
+    reference_label: str | None = None,
     deviation: bool = False,
-    deviation_label: str = "weight − dataset mean",
+    deviation_label: str | None = None,
 ) -> go.Figure:
     """One bar per channel: its SE weight (0 = switched off, 1 = passed on unchanged).
 
@@ -122,7 +130,15 @@ def channel_weight_bars(
     pass. They are drawn over the bars as ticks (with whiskers of ± one std). With ``deviation``
     the bars are ``weights - channel_means`` instead (``deviation_label`` names them) and the
     whiskers sit around zero, so the channels where this picture differs stand out.
+
+    The labels left out are worded here, in the active language: "highlighted", "Channel
+    weights", "dataset mean ± 1 std", "weight − dataset mean".
     """
+    title = _("Channel weights") if title is None else title
+    if reference_label is None:
+        reference_label = _("dataset mean ± 1 std")
+    if deviation_label is None:
+        deviation_label = _("weight − dataset mean")
     weights = np.asarray(weights, dtype=np.float32)
     channels = np.arange(weights.shape[0])
     means = None if channel_means is None else np.asarray(channel_means, dtype=np.float32)
@@ -133,18 +149,20 @@ def channel_weight_bars(
     if deviation and means is None:
         raise ValueError("deviation needs channel_means to deviate from")
     shown = weights - means if deviation else weights
-    value_name = deviation_label if deviation else "weight"
+    value_name = deviation_label if deviation else _("weight")
     value_format = "%{y:+.4f}" if deviation else "%{y:.4f}"
     if highlight is None:
         highlight = np.argsort(-shown, kind="stable")[:8]
-        highlight_label = f"{len(highlight)} strongest"
+        highlight_label = _("{count} strongest").format(count=len(highlight))
+    elif highlight_label is None:
+        highlight_label = _("highlighted")
     marked = set(np.asarray(highlight).tolist())
     ordered = np.argsort(-shown, kind="stable") if order == "weight" else channels
     categories = [str(c) for c in ordered]
     traces = []
     for name, chosen, colour in (
         (highlight_label, [c for c in ordered if c in marked], HIGHLIGHT),
-        ("other channels", [c for c in ordered if c not in marked], BASE),
+        (_("other channels"), [c for c in ordered if c not in marked], BASE),
     ):
         if not chosen:
             continue
@@ -157,8 +175,8 @@ def channel_weight_bars(
                 "customdata": chosen.astype(np.int16),
                 "name": name,
                 "marker": {"color": colour},
-                "hovertemplate": f"channel %{{customdata}}<br>{value_name} {value_format}"
-                "<extra></extra>",
+                "hovertemplate": _("channel %{customdata}")
+                + f"<br>{value_name} {value_format}<extra></extra>",
             }
         )
     if means is not None and not (deviation and stds is None):  # no spread: nothing at zero
@@ -174,7 +192,12 @@ def channel_weight_bars(
     else:
         value_range = [0, 1.02]
     mean = float(shown.mean()) if shown.size else 0.0
-    what = "largest first" if deviation else "strongest first"
+    if order != "weight":
+        axis_title = _("channel")
+    elif deviation:
+        axis_title = _("channel (largest first)")
+    else:
+        axis_title = _("channel (strongest first)")
     return _figure(
         traces,
         _base_layout(
@@ -183,7 +206,7 @@ def channel_weight_bars(
                 "type": "category",
                 "categoryorder": "array",
                 "categoryarray": categories,
-                "title": {"text": "channel" + (f" ({what})" if order == "weight" else "")},
+                "title": {"text": axis_title},
                 **_channel_ticks(categories),
             },
             yaxis={
@@ -199,7 +222,9 @@ def channel_weight_bars(
             # "or 0.0": a mean that rounds to -0.00 reads +0.00
             **level_line(
                 mean,
-                f"mean {round(mean, 2) or 0.0:+.2f}" if deviation else f"mean {mean:.2f}",
+                _("mean {mean:+.2f}").format(mean=round(mean, 2) or 0.0)
+                if deviation
+                else _("mean {mean:.2f}").format(mean=mean),
                 "#555",
             ),
         ),
@@ -237,7 +262,8 @@ def _reference_trace(
         "customdata": np.stack([ordered.astype(np.float32), means[ordered], spread], axis=1),
         "name": label,
         "marker": {"symbol": "line-ew-open", "size": 12, "color": REFERENCE, "line": {"width": 2}},
-        "hovertemplate": "channel %{customdata[0]:.0f}<br>"
+        "hovertemplate": _("channel %{customdata[0]:.0f}")
+        + "<br>"
         + label
         + ": %{customdata[1]:.4f}"
         + (" ± %{customdata[2]:.4f}" if stds is not None else "")
@@ -256,9 +282,10 @@ def _reference_trace(
 
 
 def excitation_matrix(
-    weights: np.ndarray, image_names: Sequence[str], title: str = "Weights per image"
+    weights: np.ndarray, image_names: Sequence[str], title: str | None = None
 ) -> go.Figure:
     """Images x channels heatmap of SE weights: which channels respond to which picture."""
+    title = _("Weights per image") if title is None else title
     weights = np.asarray(weights, dtype=np.float32)
     channels = np.arange(weights.shape[1], dtype=np.int16)
     return _figure(
@@ -271,13 +298,13 @@ def excitation_matrix(
                 "zmin": WEIGHTS_RANGE[0],
                 "zmax": WEIGHTS_RANGE[1],
                 "colorscale": WEIGHTS_COLORSCALE,
-                "colorbar": {"title": {"text": "weight"}, "thickness": 12},
-                "hovertemplate": "%{y}<br>channel %{x}<br>weight %{z:.4f}<extra></extra>",
+                "colorbar": {"title": {"text": _("weight")}, "thickness": 12},
+                "hovertemplate": _("%{y}<br>channel %{x}<br>weight %{z:.4f}") + "<extra></extra>",
             }
         ],
         _base_layout(
             title={"text": title, "x": 0, "xanchor": "left"},
-            xaxis={"title": {"text": "channel"}},
+            xaxis={"title": {"text": _("channel")}},
             yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
             height=130 + 26 * len(image_names),
         ),
@@ -347,7 +374,8 @@ def feature_map_grid(panels: FeatureMapPanels, *, height: int | None = None) -> 
                 "yaxis": f"y{suffix}",
                 "hoverongaps": False,
                 "name": title,
-                "hovertemplate": f"channel %{{customdata}}<br>%{{z:.3f}}<extra>{title}</extra>",
+                "hovertemplate": _("channel %{customdata}")
+                + f"<br>%{{z:.3f}}<extra>{title}</extra>",
             }
         )
         layout["annotations"].append(panel_title(title, domain, y=1.0))
@@ -362,11 +390,14 @@ def channel_zoom(
     after = np.asarray(after, dtype=np.float32)
     peak = float(max(before.max(initial=0), after.max(initial=0)))
     panels = FeatureMapPanels(
-        titles=[f"Channel {channel} before SE", f"after SE (× {weight:.3f})"],
+        titles=[
+            _("Channel {channel} before SE").format(channel=channel),
+            _("after SE (× {weight:.3f})").format(weight=weight),
+        ],
         tiles=[before, after],
         owner=np.full(before.shape, channel, dtype=np.int16),
         zmax=zmax if zmax is not None else (peak if peak > 0 else 1.0),
-        value_label="activation",
+        value_label=_("activation"),
     )
     return feature_map_grid(panels, height=330)
 
@@ -380,18 +411,18 @@ def se_schematic(toy: ToySE) -> go.Figure:
     Bars are drawn on the same vertical coordinates as the tiles, so each number sits beside the
     map it belongs to.
     """
-    count, height, _ = toy.before.shape
+    count, height, _width = toy.before.shape
     channels = np.arange(count)
-    before_tiles, _ = tile_maps(toy.before, channels, columns=1, gutter=2)
-    after_tiles, _ = tile_maps(toy.after, channels, columns=1, gutter=2)
+    before_tiles, _owner = tile_maps(toy.before, channels, columns=1, gutter=2)
+    after_tiles, _owner = tile_maps(toy.after, channels, columns=1, gutter=2)
     centres = channels * (height + 2) + (height - 1) / 2
     rows = before_tiles.shape[0]
     domains = [(0.0, 0.17), (0.29, 0.45), (0.57, 0.73), (0.83, 1.0)]
     titles = [
-        "Feature maps<br>(one per channel)",
-        "1 · Squeeze:<br>one average per map",
-        "2 · Excitation:<br>a weight from 0 to 1",
-        "3 · Scale:<br>map × weight",
+        _("Feature maps<br>(one per channel)"),
+        _("1 · Squeeze:<br>one average per map"),
+        _("2 · Excitation:<br>a weight from 0 to 1"),
+        _("3 · Scale:<br>map × weight"),
     ]
     layout = _base_layout(
         height=430,
@@ -431,7 +462,12 @@ def se_schematic(toy: ToySE) -> go.Figure:
             "xaxis": "x2",
             "yaxis": "y2",
             "marker": {"color": BASE},
-            "text": [f"{name}: {v:.2f}" for name, v in zip(toy.names, toy.squeeze, strict=True)],
+            "text": [
+                _("{name}: {value:.2f}").format(
+                    name=_(name) if name in TOY_PATTERN_NAMES else name, value=v
+                )
+                for name, v in zip(toy.names, toy.squeeze, strict=True)
+            ],
         },
         {
             **bar_style,
