@@ -10,11 +10,12 @@ import time
 
 import streamlit as st
 
-from pages.ui import forms, models, text
+from pages.ui import forms, language, models, text
 from pages.ui.routing import run_through_dashboard
 from seattn.analysis import monitor
 from seattn.data.datasets import DataCheck
 from seattn.figures import training as train_figures
+from seattn.i18n import _
 from seattn.model.ratios import DEFAULT_REDUCTION_RATIO, STANDARD_RATIOS
 from seattn.settings import max_jobs, runs_root
 from seattn.training import overview, queue
@@ -32,13 +33,13 @@ run_through_dashboard()
 
 REFRESH_SECONDS = 1.5
 FLASH_SECONDS = 8.0
-STATE_BADGES = {
-    RunState.RUNNING: ("running", "blue", ":material/progress_activity:"),
-    RunState.QUEUED: ("queued", "gray", ":material/schedule:"),
-    RunState.COMPLETED: ("completed", "green", ":material/check_circle:"),
-    RunState.STOPPED: ("stopped", "orange", ":material/pause_circle:"),
-    RunState.FAILED: ("failed", "red", ":material/error:"),
-    RunState.INTERRUPTED: ("interrupted", "orange", ":material/link_off:"),
+STATE_BADGES = {  # colour and icon; the words are text.run_state_text's
+    RunState.RUNNING: ("blue", ":material/progress_activity:"),
+    RunState.QUEUED: ("gray", ":material/schedule:"),
+    RunState.COMPLETED: ("green", ":material/check_circle:"),
+    RunState.STOPPED: ("orange", ":material/pause_circle:"),
+    RunState.FAILED: ("red", ":material/error:"),
+    RunState.INTERRUPTED: ("orange", ":material/link_off:"),
 }
 ACTIVE = (RunState.RUNNING, RunState.QUEUED)
 
@@ -65,7 +66,7 @@ def recorded_failure(status: dict) -> tuple[FailureKind | None, DataCheck | None
 def editing_note(name: str) -> str:
     """The line above a form refilled from a failed run: whose settings, and what failed."""
     kind, check = recorded_failure(Run(root / name).read_status())
-    note = text.EDITING_NOTE.format(run=name)
+    note = _(text.EDITING_NOTE).format(run=name)
     problem = text.data_problem(check) if kind == FailureKind.DATA and check else None
     return f"{note} {problem}" if problem else note
 
@@ -90,7 +91,7 @@ def edit_again(run: Run) -> None:
         values["train_ratio"] = spec.reduction_ratio
     # The form's expander is opened through its state: its "expanded" is only where it starts.
     st.session_state.update(values, train_editing=run.name, train_form_open=True)
-    st.toast(text.EDITING_TOAST.format(run=run.name), icon=":material/edit:")
+    st.toast(_(text.EDITING_TOAST).format(run=run.name), icon=":material/edit:")
 
 
 def apply_edit_request() -> None:
@@ -106,7 +107,7 @@ def start_form(expanded: bool) -> None:
     editing = st.session_state.get("train_editing")
     with (
         st.expander(
-            "Start a training run",
+            _("Start a training run"),
             expanded=expanded,
             icon=":material/play_arrow:",
             key="train_form_open",
@@ -121,28 +122,32 @@ def start_form(expanded: bool) -> None:
         data = forms.data_input(
             left,
             "train",
-            folder_help=f"Used when '{text.DATA_FOLDER_CHOICE}' is chosen. A train/ and test/ "
-            "inside are used as the split; otherwise 10% is held out for validation.",
+            folder_help=_(
+                "Used when '{folder_choice}' is chosen. A train/ and test/ inside are used as "
+                "the split; otherwise 10% is held out for validation."
+            ).format(folder_choice=_(text.DATA_FOLDER_CHOICE)),
         )
         ratio = right.selectbox(
-            "Model",
+            _("Model"),
             STANDARD_RATIOS,
             index=STANDARD_RATIOS.index(DEFAULT_REDUCTION_RATIO),
             format_func=text.ratio_choice,
             key="train_ratio",
-            help="The reduction ratio r sets the SE bottleneck: channels / r hidden units.",
+            help=_("The reduction ratio r sets the SE bottleneck: channels / r hidden units."),
         )
         augment = forms.augmentation_input(right, "train_augment")
         optimizer = forms.optimizer_input(right, "train_optimizer")
         cols = st.columns(5)
         recipe = forms.recipe_inputs([cols[0], cols[1], cols[2], cols[4]], "train")
-        seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
+        seed = cols[3].number_input(_("Seed"), 0, 2**31 - 1, 0, key="train_seed")
         name = st.text_input(
-            "Run name (optional)", key="train_name", placeholder="made from the date and settings"
+            _("Run name (optional)"),
+            key="train_name",
+            placeholder=_("made from the date and settings"),
         )
         st.caption(text.job_threads_caption(queue.JOB_THREADS, max_jobs()))
         pressed = st.form_submit_button(
-            "Start training", type="primary", icon=":material/play_arrow:"
+            _("Start training"), type="primary", icon=":material/play_arrow:"
         )
         problem = st.empty()  # why the run was not started, said where Start was pressed
     if not pressed:
@@ -167,31 +172,41 @@ def start_form(expanded: bool) -> None:
     st.session_state["train_pick"] = run.name  # show the new run
     position = queue.queue_position(run)
     if position:
-        flash(f"Queued {run.name}: it starts when a core is free (position {position}).", "info")
+        flash(
+            _("Queued {run}: it starts when a core is free (position {position}).").format(
+                run=run.name, position=position
+            ),
+            "info",
+        )
     else:
-        flash(f"Started {run.name}. It keeps training if you close this tab.")
+        flash(_("Started {run}. It keeps training if you close this tab.").format(run=run.name))
 
 
 def runs_overview(table) -> None:
     """The runs table as people read it: models and recipes named, times worded, every column
     as wide as what it holds (in pixels: the words are short and known), all of them within a
-    wide page beside the sidebar."""
+    wide page beside the sidebar. The headers are the session's language's; the table's own
+    columns (and so its CSV download) keep their English names."""
     shown = text.runs_for_display(table)
     column = st.column_config
     columns = {
-        "run": column.TextColumn("Run", width=180, pinned=True),
-        "state": column.TextColumn("State", width=85),
-        "model": column.TextColumn("Model", width=55),
-        "recipe": column.TextColumn("Recipe", width=230),
-        "data": column.TextColumn("Data", width=85),
-        "epochs": column.TextColumn("Epochs", width=60, help="epochs done / epochs asked for"),
+        "run": column.TextColumn(_("Run"), width=180, pinned=True),
+        "state": column.TextColumn(_("State"), width=85),
+        "model": column.TextColumn(_("Model"), width=55),
+        "recipe": column.TextColumn(_("Recipe"), width=230),
+        "data": column.TextColumn(_("Data"), width=85),
+        "epochs": column.TextColumn(
+            _("Epochs"), width=60, help=_("epochs done / epochs asked for")
+        ),
         "best": column.TextColumn(
-            "Best acc.", width=80, alignment="right", help="best validation accuracy"
+            _("Best acc."), width=80, alignment="right", help=_("best validation accuracy")
         ),
         "duration": column.TextColumn(
-            "Trained for", width=85, help="training time, summed over every stop and resume"
+            _("Trained for"),
+            width=85,
+            help=_("training time, summed over every stop and resume"),
         ),
-        "started": column.DatetimeColumn("Started", format="D MMM HH:mm", width=95),
+        "started": column.DatetimeColumn(_("Started"), format="D MMM HH:mm", width=95),
     }
     st.dataframe(
         shown, hide_index=True, key="train_runs", column_order=list(columns), column_config=columns
@@ -202,12 +217,12 @@ def pick_run(names: list[str]) -> str:
     # The choice survives refreshes and new runs appearing; a deleted run falls back to the newest.
     if st.session_state.get("train_pick") not in names:
         st.session_state.pop("train_pick", None)
-    return st.selectbox("Run", names, key="train_pick")
+    return st.selectbox(_("Run"), names, key="train_pick")
 
 
 def state_badge(state: str) -> None:
-    label, colour, icon = STATE_BADGES.get(state, (state, "gray", None))
-    st.badge(label, color=colour, icon=icon)
+    colour, icon = STATE_BADGES.get(state, ("gray", None))
+    st.badge(text.run_state_text(state), color=colour, icon=icon)
 
 
 def progress_panel(snapshot: monitor.RunSnapshot, progress: monitor.Progress) -> None:
@@ -217,36 +232,40 @@ def progress_panel(snapshot: monitor.RunSnapshot, progress: monitor.Progress) ->
     st.progress(progress.overall_fraction, text=overall)
     best = monitor.best_epoch(snapshot.metrics)
     cols = st.columns(4)
-    cols[0].metric("Epochs done", f"{progress.epochs_done} / {progress.epochs}")
+    cols[0].metric(_("Epochs done"), f"{progress.epochs_done} / {progress.epochs}")
     cols[1].metric(
-        "Images per second",
+        _("Images per second"),
         f"{progress.images_per_second:,.0f}" if progress.images_per_second else "—",
     )
-    cols[2].metric("Time left", text.format_duration(progress.seconds_left))
+    cols[2].metric(_("Time left"), text.format_duration(progress.seconds_left))
     cols[3].metric(
-        "Best validation accuracy",
+        _("Best validation accuracy"),
         f"{best['val_accuracy']:.1%}" if best else "—",
-        help=f"epoch {best['epoch']:.0f}" if best else None,
+        help=_("epoch {epoch:.0f}").format(epoch=best["epoch"]) if best else None,
     )
 
 
 def state_messages(run: Run, snapshot: monitor.RunSnapshot, progress: monitor.Progress) -> None:
     if progress.state == RunState.QUEUED:
         st.info(
-            f"Waiting for a free core: number {queue.queue_position(run)} in the queue "
-            f"(at most {max_jobs()} runs train at once)."
+            _(
+                "Waiting for a free core: number {position} in the queue "
+                "(at most {max_jobs} runs train at once)."
+            ).format(position=queue.queue_position(run), max_jobs=max_jobs())
         )
     elif progress.state == RunState.FAILED:
         kind, check = recorded_failure(snapshot.status)
         error = monitor.failure_text(snapshot)
         st.error(text.failure_sentence(kind, error, check))
         st.caption(text.failure_remedy(kind, check))
-        with st.expander("The error in full, and the end of the log", icon=":material/code:"):
+        with st.expander(_("The error in full, and the end of the log"), icon=":material/code:"):
             st.code(f"{error or ''}\n\n{snapshot.log_tail}".strip(), language=None)
     elif progress.state == RunState.INTERRUPTED:
         st.warning(
-            "This run's process is gone (killed, or the machine restarted): its heartbeat "
-            f"stopped. Resume continues from the last complete epoch ({progress.epochs_done})."
+            _(
+                "This run's process is gone (killed, or the machine restarted): its heartbeat "
+                "stopped. Resume continues from the last complete epoch ({epoch})."
+            ).format(epoch=progress.epochs_done)
         )
 
 
@@ -254,21 +273,21 @@ def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
     state = snapshot.state
     row = st.container(horizontal=True, vertical_alignment="bottom")
     if state in ACTIVE and row.button(
-        "Stop",
+        _("Stop"),
         icon=":material/stop:",
         key="train_stop",
-        help="Stops at the next batch; the last complete epoch is kept.",
+        help=_("Stops at the next batch; the last complete epoch is kept."),
     ):
-        act(queue.stop, run, f"Asked {run.name} to stop.")
+        act(queue.stop, run, _("Asked {run} to stop.").format(run=run.name))
     # A failure a resume would repeat (the data is missing, the settings refused) is started
     # again, edited, instead.
     repeats = state == RunState.FAILED and resume_would_repeat_failure(snapshot.status)
     if repeats and row.button(
-        "Edit and start again",
+        _("Edit and start again"),
         icon=":material/edit:",
         key="train_edit_again",
         type="primary",
-        help="Opens the form above with this run's settings, to change what failed.",
+        help=_("Opens the form above with this run's settings, to change what failed."),
     ):
         st.session_state["train_edit_request"] = run.name
         st.rerun()  # the whole page: the form is outside this fragment
@@ -276,25 +295,25 @@ def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
         state in RESUMABLE_STATES
         and not repeats
         and row.button(
-            "Resume",
+            _("Resume"),
             icon=":material/play_arrow:",
             key="train_resume",
             type="primary",
-            help="Continues from the last complete epoch, with the same settings.",
+            help=_("Continues from the last complete epoch, with the same settings."),
         )
     ):
-        act(queue.resume, run, f"Resuming {run.name}.")
+        act(queue.resume, run, _("Resuming {run}.").format(run=run.name))
     if row.button(
-        "Open in Explore",
+        _("Open in Explore"),
         icon=":material/biotech:",
         key="train_explore",
         disabled=not snapshot.has_checkpoint,
-        help="Look inside this run's model (its last complete epoch).",
+        help=_("Look inside this run's model (its last complete epoch)."),
     ):
         models.show_in_explore(run.checkpoint_path)
     if state != RunState.RUNNING:
         row.button(
-            "Delete…",
+            _("Delete…"),
             icon=":material/delete:",
             key="train_del",
             on_click=st.session_state.update,
@@ -303,22 +322,30 @@ def actions(run: Run, snapshot: monitor.RunSnapshot) -> None:
     if state == RunState.COMPLETED:
         trained = int(snapshot.status.get("epochs") or 1)
         more = row.number_input(
-            "Train until epoch",
+            _("Train until epoch"),
             min_value=trained + 1,
             value=trained + 5,
             key=f"train_more_{run.name}",
             width=160,
         )
-        if row.button("Train further", key="train_further", icon=":material/add:"):
-            act(lambda r: queue.resume(r, epochs=int(more)), run, f"Training {run.name} further.")
+        if row.button(_("Train further"), key="train_further", icon=":material/add:"):
+            act(
+                lambda r: queue.resume(r, epochs=int(more)),
+                run,
+                _("Training {run} further.").format(run=run.name),
+            )
     if st.session_state.get("train_confirm_delete") == run.name:
-        st.warning(f"Delete {run.name}, its checkpoint, curves and log? This cannot be undone.")
+        st.warning(
+            _("Delete {run}, its checkpoint, curves and log? This cannot be undone.").format(
+                run=run.name
+            )
+        )
         confirm = st.container(horizontal=True)
-        if confirm.button("Yes, delete", type="primary", key="train_del_yes"):
+        if confirm.button(_("Yes, delete"), type="primary", key="train_del_yes"):
             st.session_state.pop("train_confirm_delete")
-            act(queue.delete, run, f"Deleted {run.name}.")
+            act(queue.delete, run, _("Deleted {run}.").format(run=run.name))
         confirm.button(
-            "Cancel",
+            _("Cancel"),
             key="train_del_no",
             on_click=st.session_state.pop,
             args=("train_confirm_delete", None),
@@ -344,17 +371,19 @@ def curves_tab(figures: train_figures.LiveFigures) -> None:
 def attention_tab(snapshot: monitor.RunSnapshot, figures: train_figures.LiveFigures) -> None:
     if figures.channels is None or figures.histograms is None:
         if snapshot.config and snapshot.config.get("reduction_ratio") is None:
-            st.info("This model has no SE blocks, so there is no channel attention to show.")
+            st.info(_("This model has no SE blocks, so there is no channel attention to show."))
         else:
-            st.info("The attention maps appear when the first epoch is done.")
+            st.info(_("The attention maps appear when the first epoch is done."))
         return
     st.markdown(
-        "Each SE block gives every channel a weight between 0 and 1. After each epoch the "
-        "trainer measures these weights on the same validation images, so each column below is "
-        "one moment of training. **First chart**: the mean weight of every channel (rows, "
-        "highest latest weight on top). **Second chart**: how all weights are spread between 0 "
-        "and 1. A narrow band near 0.5 means the block treats channels alike; a band that widens "
-        "means it has learnt to favour some channels and mute others."
+        _(
+            "Each SE block gives every channel a weight between 0 and 1. After each epoch the "
+            "trainer measures these weights on the same validation images, so each column below "
+            "is one moment of training. **First chart**: the mean weight of every channel (rows, "
+            "highest latest weight on top). **Second chart**: how all weights are spread between "
+            "0 and 1. A narrow band near 0.5 means the block treats channels alike; a band that "
+            "widens means it has learnt to favour some channels and mute others."
+        )
     )
     st.plotly_chart(figures.channels, key="train_channels")
     st.plotly_chart(figures.histograms, key="train_hists")
@@ -370,14 +399,16 @@ def run_detail(run: Run) -> None:
     state_messages(run, snapshot, progress)
     progress_panel(snapshot, progress)
     actions(run, snapshot)
-    curves, attention, log, settings = st.tabs(["Curves", "Attention", "Log", "Settings"])
+    curves, attention, log, settings = st.tabs(
+        [_("Curves"), _("Attention"), _("Log"), _("Settings")]
+    )
     figures = train_figures.live_figures(snapshot)
     with curves:
         curves_tab(figures)
     with attention:
         attention_tab(snapshot, figures)
     with log:
-        st.code(snapshot.log_tail or "(the log is empty)", language=None)
+        st.code(snapshot.log_tail or _("(the log is empty)"), language=None)
     with settings:
         st.json(snapshot.config or queue.job_spec(run).to_dict(), expanded=1)
 
@@ -387,9 +418,9 @@ def live_section(polling: bool) -> None:
     queue.schedule(root)  # whoever polls moves the queue on
     table = overview.runs_table(root)
     if table.empty:
-        st.info("No runs yet. Start one above: it trains in the background while you watch.")
+        st.info(_("No runs yet. Start one above: it trains in the background while you watch."))
     else:
-        st.subheader("Runs", anchor=False)
+        st.subheader(_("Runs"), anchor=False)
         runs_overview(table)
         chosen = pick_run(table["run"].tolist())
         run_detail(Run(root / chosen))
@@ -397,14 +428,17 @@ def live_section(polling: bool) -> None:
         st.rerun()  # switch the timer on or off: polling stops when nothing runs
 
 
-st.title("Train")
+st.title(_("Train"))
 st.caption(
-    "Train the small CIFAR-10 network with or without Squeeze-and-Excitation and watch its "
-    "channel attention form, epoch by epoch. Training runs in a background process: it keeps "
-    "going when you close the tab, and every open dashboard sees it."
+    _(
+        "Train the small CIFAR-10 network with or without Squeeze-and-Excitation and watch its "
+        "channel attention form, epoch by epoch. Training runs in a background process: it keeps "
+        "going when you close the tab, and every open dashboard sees it."
+    )
 )
 apply_edit_request()
 start_form(expanded=not list_runs(root))
 show_flash()
 is_polling = queue.has_active_jobs(root)
-st.fragment(live_section, run_every=REFRESH_SECONDS if is_polling else None)(is_polling)
+# language.fragment: the timer's reruns of the fragment speak the session's language too.
+language.fragment(run_every=REFRESH_SECONDS if is_polling else None)(live_section)(is_polling)

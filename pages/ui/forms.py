@@ -15,6 +15,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from pages.ui import text
 from seattn.data.cifar10 import CIFAR10, is_cifar10
+from seattn.i18n import _
 from seattn.settings import default_data_spec
 from seattn.training.recipes import DEFAULT_LEARNING_RATES, Augmentation, Optimizer
 from seattn.training.spec import TrainSpec
@@ -22,13 +23,25 @@ from seattn.training.spec import TrainSpec
 DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainSpec)}
 
 
+def _configured_default_choice(default: str) -> str:
+    return f"Configured default ({default})"
+
+
 def _data_choices() -> dict[str, str]:
-    """Labels of the data radio -> data spec ('' = the folder typed below)."""
+    """Values of the data radio (English: they are the widget's state) -> data spec ('' = the
+    folder typed below); shown translated by :func:`_data_choice_text`."""
     default = default_data_spec()
     choices = {text.DATA_CIFAR10_CHOICE: CIFAR10, text.DATA_FOLDER_CHOICE: ""}
     if not is_cifar10(default):
-        choices = {f"Configured default ({default})": default, **choices}
+        choices = {_configured_default_choice(default): default, **choices}
     return choices
+
+
+def _data_choice_text(choice: str) -> str:
+    default = default_data_spec()
+    if not is_cifar10(default) and choice == _configured_default_choice(default):
+        return _("Configured default ({data})").format(data=default)
+    return text.data_choice_text(choice)
 
 
 def data_input(container: DeltaGenerator, key_prefix: str, folder_help: str) -> str:
@@ -37,11 +50,13 @@ def data_input(container: DeltaGenerator, key_prefix: str, folder_help: str) -> 
     Widget keys: ``<key_prefix>_data`` and ``<key_prefix>_folder``.
     """
     choices = _data_choices()
-    label = container.radio("Data", list(choices), key=f"{key_prefix}_data")
+    label = container.radio(
+        _("Data"), list(choices), format_func=_data_choice_text, key=f"{key_prefix}_data"
+    )
     folder = container.text_input(
-        "Image folder",
+        _("Image folder"),
         key=f"{key_prefix}_folder",
-        placeholder="/path/to/images (one sub-folder per class)",
+        placeholder=_("/path/to/images (one sub-folder per class)"),
         help=folder_help,
     )
     return choices[label] or folder.strip()
@@ -69,29 +84,29 @@ def recipe_inputs(columns: Sequence[DeltaGenerator], key_prefix: str) -> dict[st
     """
     epochs_column, batch_column, lr_column, limit_column = columns
     epochs = epochs_column.number_input(
-        "Epochs", 1, 500, DEFAULTS["epochs"], key=f"{key_prefix}_epochs"
+        _("Epochs"), 1, 500, DEFAULTS["epochs"], key=f"{key_prefix}_epochs"
     )
     batch_size = batch_column.number_input(
-        "Batch size", 1, 1024, DEFAULTS["batch_size"], key=f"{key_prefix}_batch"
+        _("Batch size"), 1, 1024, DEFAULTS["batch_size"], key=f"{key_prefix}_batch"
     )
     lr = lr_column.number_input(
-        "Learning rate",
+        _("Learning rate"),
         1e-5,
         1.0,
         None,
         step=1e-4,
         format="%.4f",
         key=f"{key_prefix}_lr",
-        placeholder="default",
-        help=text.LEARNING_RATE_HELP,
+        placeholder=_("default"),
+        help=text.learning_rate_help(),
     )
     limit = limit_column.number_input(
-        "Images (0 = all)",
+        _("Images (0 = all)"),
         0,
         None,
         0,
         key=f"{key_prefix}_limit",
-        help="Train on a subset, to try.",
+        help=_("Train on a subset, to try."),
     )
     return {
         "epochs": int(epochs),
@@ -116,7 +131,7 @@ def optimizer_input(container: DeltaGenerator, key: str) -> Optimizer:
     """The optimiser recipe, by name; the spec's default is preselected."""
     return _named_choice(
         container,
-        "Optimiser",
+        _("Optimiser"),
         text.OPTIMIZER_DESCRIPTIONS,
         DEFAULTS["optimizer"],
         key,
@@ -128,7 +143,7 @@ def augmentation_input(container: DeltaGenerator, key: str) -> Augmentation:
     """The augmentation recipe, by name; the spec's default is preselected."""
     return _named_choice(
         container,
-        "Augmentation",
+        _("Augmentation"),
         text.AUGMENTATION_DESCRIPTIONS,
         DEFAULTS["augment"],
         key,
@@ -144,22 +159,22 @@ def _named_choice(
     key: str,
     help_text: str,
 ) -> Any:
-    """A selectbox of recipe names, each shown by its description."""
+    """A selectbox of recipe names, each shown by its description (in the session's language)."""
     names = list(choices)
     return container.selectbox(
         label,
         names,
         index=names.index(default),
-        format_func=choices.__getitem__,
+        format_func=lambda name: _(choices[name]),
         key=key,
-        help=help_text,
+        help=_(help_text),
     )
 
 
 def spec_from_form(data: str, **fields: Any) -> TrainSpec | str:
     """The spec the form describes, or the sentence saying what to change."""
     if not data:
-        return "Type the path of an image folder, or choose CIFAR-10."
+        return _("Type the path of an image folder, or choose CIFAR-10.")
     try:
         return TrainSpec(data=data, **fields)
     except ValueError as error:

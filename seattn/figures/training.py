@@ -6,8 +6,9 @@ view rebuilds these every time an epoch lands and must stay well under 100 ms. B
 colour axis, so a colour means the same weight (or share) in every block, and each block is one
 heatmap trace - never one subplot per channel.
 
-:func:`live_figures` memoises the four figures of a run per version of its files: between two
-epochs the page refreshes many times but the figures do not change.
+:func:`live_figures` memoises the four figures of a run per version of its files and language:
+between two epochs the page refreshes many times but the figures do not change. Their words are
+in the language active when they are built (seattn.i18n).
 """
 
 from __future__ import annotations
@@ -25,10 +26,27 @@ import plotly.graph_objects as go
 from seattn.analysis import monitor
 from seattn.analysis.monitor import ChannelView, HistogramView, RunSnapshot
 from seattn.figures.style import MARGIN, WEIGHTS_COLORSCALE, WEIGHTS_RANGE, empty_figure
+from seattn.i18n import N_, _, active_language, ngettext, pgettext
 
 SPLIT_COLOURS = {"train": "#4C78A8", "validation": "#F58518", "schedule": "#54A24B"}
 SHARE_SCALE = "Blues"
 TITLE_FONT = dict(size=13)
+# Each curve's hover text: one whole phrase per split and quantity (Chinese orders them its way).
+CURVE_HOVERS = {
+    ("train", "loss"): N_("epoch %{x}<br>train loss %{y:.4f}"),
+    ("validation", "loss"): N_("epoch %{x}<br>validation loss %{y:.4f}"),
+    ("train", "accuracy"): N_("epoch %{x}<br>train accuracy %{y:.4f}"),
+    ("validation", "accuracy"): N_("epoch %{x}<br>validation accuracy %{y:.4f}"),
+}
+
+
+def _split_name(split: str) -> str:
+    """A data split as the curves' legend names it."""
+    if split == "train":
+        return pgettext("data split", "train")
+    if split == "validation":
+        return pgettext("data split", "validation")
+    return split
 
 
 def _axis_name(index: int) -> str:
@@ -74,7 +92,7 @@ def _epoch_tick(epochs: pd.Series | Sequence[int]) -> int | None:
 def curves_figure(curves: pd.DataFrame, *, height: int = 320) -> go.Figure:
     """Loss and accuracy per epoch, train and validation, side by side."""
     if curves.empty:
-        return empty_figure("Curves appear when the first epoch is done", height)
+        return empty_figure(_("Curves appear when the first epoch is done"), height)
     traces = []
     epochs, values = curves["epoch"].to_numpy(), curves["value"].to_numpy()
     quantities, splits = curves["quantity"].to_numpy(), curves["split"].to_numpy()
@@ -87,7 +105,7 @@ def curves_figure(curves: pd.DataFrame, *, height: int = 320) -> go.Figure:
                 go.Scatter(
                     x=epochs[rows],
                     y=values[rows],
-                    name=split,
+                    name=_split_name(split),
                     legendgroup=split,
                     showlegend=index == 0,
                     mode="lines+markers",
@@ -95,7 +113,7 @@ def curves_figure(curves: pd.DataFrame, *, height: int = 320) -> go.Figure:
                     line=dict(color=SPLIT_COLOURS[split]),
                     xaxis=f"x{_axis_name(index)}",
                     yaxis=f"y{_axis_name(index)}",
-                    hovertemplate=f"epoch %{{x}}<br>{split} {quantity} %{{y:.4f}}<extra></extra>",
+                    hovertemplate=_(CURVE_HOVERS[split, quantity]) + "<extra></extra>",
                 )
             )
     tick = _epoch_tick(epochs)
@@ -106,11 +124,11 @@ def curves_figure(curves: pd.DataFrame, *, height: int = 320) -> go.Figure:
             margin=MARGIN,
             hovermode="x unified",
             legend=dict(orientation="h", yanchor="bottom", y=1.08, x=1, xanchor="right"),
-            xaxis=dict(domain=[0, 0.45], anchor="y", title="epoch", dtick=tick),
+            xaxis=dict(domain=[0, 0.45], anchor="y", title=_("epoch"), dtick=tick),
             yaxis=dict(anchor="x"),
-            xaxis2=dict(domain=[0.55, 1], anchor="y2", title="epoch", dtick=tick),
+            xaxis2=dict(domain=[0.55, 1], anchor="y2", title=_("epoch"), dtick=tick),
             yaxis2=dict(anchor="x2", tickformat=".0%"),
-            annotations=[_title("Loss", 0.225, 1.0), _title("Accuracy", 0.775, 1.0)],
+            annotations=[_title(_("Loss"), 0.225, 1.0), _title(_("Accuracy"), 0.775, 1.0)],
         ),
     )
 
@@ -119,7 +137,7 @@ def learning_rate_figure(curves: pd.DataFrame, *, height: int = 220) -> go.Figur
     """The learning rate per epoch (log scale: the scheduler halves it)."""
     part = curves[curves["quantity"] == "learning rate"] if not curves.empty else curves
     if part.empty:
-        return empty_figure("The learning rate appears when the first epoch is done", height)
+        return empty_figure(_("The learning rate appears when the first epoch is done"), height)
     return go.Figure(
         data=[
             go.Scatter(
@@ -128,21 +146,29 @@ def learning_rate_figure(curves: pd.DataFrame, *, height: int = 220) -> go.Figur
                 mode="lines+markers",
                 line=dict(color=SPLIT_COLOURS["schedule"], shape="hv"),
                 marker=dict(size=5),
-                hovertemplate="epoch %{x}<br>learning rate %{y:.2e}<extra></extra>",
+                hovertemplate=_("epoch %{x}<br>learning rate %{y:.2e}") + "<extra></extra>",
             )
         ],
         layout=dict(
             height=height,
             margin=MARGIN,
-            title=dict(text="Learning rate", font=TITLE_FONT),
-            xaxis=dict(title="epoch", dtick=_epoch_tick(part["epoch"])),
+            title=dict(text=_("Learning rate"), font=TITLE_FONT),
+            xaxis=dict(title=_("epoch"), dtick=_epoch_tick(part["epoch"])),
             yaxis=dict(type="log", exponentformat="power"),
         ),
     )
 
 
 def _block_title(block: str) -> str:
-    return block.replace("block", "Block ")
+    """ "block2" -> "Block 2" (in the session's language); another name as it is."""
+    number = block.removeprefix("block")
+    return _("Block {number}").format(number=number) if number.isdigit() else block
+
+
+def _channels_title(block: str, channels: int) -> str:
+    return ngettext("{block}: {n} channel", "{block}: {n} channels", channels).format(
+        block=_block_title(block), n=channels
+    )
 
 
 def channel_heatmap(views: Sequence[ChannelView], *, height_per_block: int = 170) -> go.Figure:
@@ -150,10 +176,8 @@ def channel_heatmap(views: Sequence[ChannelView], *, height_per_block: int = 170
     epoch's weight, highest on top) after each epoch (columns)."""
     views = [v for v in views if v.weights.size]
     if not views:
-        return empty_figure("Excitation weights appear when the first epoch is done")
-    layout = _stacked_layout(
-        [f"{_block_title(v.block)}: {v.weights.shape[1]} channels" for v in views]
-    )
+        return empty_figure(_("Excitation weights appear when the first epoch is done"))
+    layout = _stacked_layout([_channels_title(v.block, v.weights.shape[1]) for v in views])
     traces = []
     for index, view in enumerate(views):
         channels = np.broadcast_to(np.asarray(view.channels)[:, None], view.weights.T.shape)
@@ -167,12 +191,14 @@ def channel_heatmap(views: Sequence[ChannelView], *, height_per_block: int = 170
                 coloraxis="coloraxis",
                 xaxis=f"x{name}",
                 yaxis=f"y{name}",
-                hovertemplate="epoch %{x}<br>channel %{customdata} (rank %{y})"
-                "<br>mean weight %{z:.3f}<extra></extra>",
+                hovertemplate=_(
+                    "epoch %{x}<br>channel %{customdata} (rank %{y})<br>mean weight %{z:.3f}"
+                )
+                + "<extra></extra>",
             )
         )
-        layout[f"yaxis{name}"].update(autorange="reversed", title="rank")
-    layout[f"xaxis{_axis_name(len(views) - 1)}"]["title"] = "epoch"
+        layout[f"yaxis{name}"].update(autorange="reversed", title=_("rank"))
+    layout[f"xaxis{_axis_name(len(views) - 1)}"]["title"] = _("epoch")
     layout.update(
         height=60 + height_per_block * len(views),
         margin=MARGIN,
@@ -182,7 +208,7 @@ def channel_heatmap(views: Sequence[ChannelView], *, height_per_block: int = 170
             colorscale=WEIGHTS_COLORSCALE,
             cmin=WEIGHTS_RANGE[0],
             cmax=WEIGHTS_RANGE[1],
-            colorbar=dict(title="mean<br>weight", thickness=12),
+            colorbar=dict(title=_("mean<br>weight"), thickness=12),
         ),
     )
     return go.Figure(data=traces, layout=layout)
@@ -193,7 +219,7 @@ def histogram_heatmap(views: Sequence[HistogramView], *, height_per_block: int =
     (columns): the share of all weights of the probe images that fall in each bin."""
     views = [v for v in views if v.shares.size]
     if not views:
-        return empty_figure("Weight distributions appear when the first epoch is done")
+        return empty_figure(_("Weight distributions appear when the first epoch is done"))
     layout = _stacked_layout([_block_title(v.block) for v in views])
     traces = []
     for index, view in enumerate(views):
@@ -206,25 +232,25 @@ def histogram_heatmap(views: Sequence[HistogramView], *, height_per_block: int =
                 coloraxis="coloraxis",
                 xaxis=f"x{name}",
                 yaxis=f"y{name}",
-                hovertemplate="epoch %{x}<br>weight ≈ %{y:.2f}<br>%{z:.1%} of weights"
-                "<extra></extra>",
+                hovertemplate=_("epoch %{x}<br>weight ≈ %{y:.2f}<br>%{z:.1%} of weights")
+                + "<extra></extra>",
             )
         )
-        layout[f"yaxis{name}"].update(range=[0, 1], dtick=0.5, title="weight")
-    layout[f"xaxis{_axis_name(len(views) - 1)}"]["title"] = "epoch"
+        layout[f"yaxis{name}"].update(range=[0, 1], dtick=0.5, title=_("weight"))
+    layout[f"xaxis{_axis_name(len(views) - 1)}"]["title"] = _("epoch")
     layout.update(
         height=60 + height_per_block * len(views),
         margin=MARGIN,
         coloraxis=dict(
             colorscale=SHARE_SCALE,
             cmin=0,
-            colorbar=dict(title="share of<br>weights", tickformat=".0%", thickness=12),
+            colorbar=dict(title=_("share of<br>weights"), tickformat=".0%", thickness=12),
         ),
     )
     return go.Figure(data=traces, layout=layout)
 
 
-# -- the four figures of the live view, memoised per version of the run's files ---------------
+# -- the four figures of the live view, memoised per version of the run's files and language --
 
 
 @dataclass(frozen=True)
@@ -257,12 +283,13 @@ def build_live_figures(snapshot: RunSnapshot) -> LiveFigures:
 
 
 def live_figures(snapshot: RunSnapshot) -> LiveFigures:
-    """The live view's figures; rebuilt only when metrics.csv or excitation.json changed.
+    """The live view's figures in the active language; rebuilt only when metrics.csv or
+    excitation.json changed (or for a language not built yet).
 
     The figures returned may be shared between sessions: draw them, never modify them
     (st.plotly_chart copies a figure before encoding it).
     """
-    key = (str(snapshot.path), snapshot.versions)
+    key = (str(snapshot.path), snapshot.versions, active_language())
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
