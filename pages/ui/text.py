@@ -443,7 +443,10 @@ def runs_for_display(table: pd.DataFrame) -> pd.DataFrame:
     if "state" in table:
         table = table.assign(state=[run_state_text(state) for state in table["state"]])
     return table.assign(
-        model=table["model"].fillna("?"),
+        model=[
+            _("no SE") if model == ratio_label(None) else model if isinstance(model, str) else "?"
+            for model in table["model"]
+        ],
         recipe=[
             recipe_label(Optimizer(o), Augmentation(a)) if isinstance(o, str) else "?"
             for o, a in zip(table["optimizer"], table["augment"], strict=True)
