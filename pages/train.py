@@ -206,7 +206,8 @@ def runs_overview(table) -> None:
             width=85,
             help=_("training time, summed over every stop and resume"),
         ),
-        "started": column.DatetimeColumn(_("Started"), format="D MMM HH:mm", width=95),
+        # The date format (moment.js) is the language's: "7 Dec 14:05" / "12月7日 14:05".
+        "started": column.DatetimeColumn(_("Started"), format=_("D MMM HH:mm"), width=95),
     }
     st.dataframe(
         shown, hide_index=True, key="train_runs", column_order=list(columns), column_config=columns
