@@ -8,6 +8,7 @@ background.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from pages.ui import atlas as atlas_ui
@@ -66,14 +67,19 @@ def sample_images() -> ImageSet:
     return sample_image_set()
 
 
-def headers(frame, column_config: dict | None = None) -> dict:
-    """column_config that gives every column of ``frame`` its header in the session's language;
-    the data keeps its English column names (and the settings given here, keyed by them)."""
-    config = dict(column_config or {})
-    for column in frame.columns:
-        setting = config.get(column) or st.column_config.Column()
-        config[column] = {**setting, "label": text.compare_header(column)}
-    return config
+def show_table(
+    frame: pd.DataFrame, *, key: str, column_config: dict | None = None, where=st
+) -> None:
+    """A comparison table on the page, its words and headers in the session's language: renamed
+    here, at the edge (the library's tables and the CSV keep their English names, and so do the
+    keys of ``column_config``)."""
+    names = {column: text.compare_header(column) for column in frame.columns}
+    where.dataframe(
+        text.compare_values_for_display(frame).rename(columns=names),
+        hide_index=True,
+        key=key,
+        column_config={names[c]: v for c, v in (column_config or {}).items() if c in names},
+    )
 
 
 # -- the sweep form ---------------------------------------------------------------------------
@@ -180,13 +186,7 @@ def choose_group(groups: list[grouping.ComparisonGroup]) -> grouping.ComparisonG
     table = grouping.groups_table(groups)
     table.insert(0, "group", [labels[group.key] for group in groups])
     # The fingerprint (a hash of the images) tells groups apart; the labels number them instead.
-    shown = table.drop(columns=["fingerprint"])
-    st.dataframe(
-        text.compare_values_for_display(shown),
-        hide_index=True,
-        key="compare_groups",
-        column_config=headers(shown),
-    )
+    show_table(table.drop(columns=["fingerprint"]), key="compare_groups")
     # Keyed by the group's identity, not its position: a new group appearing keeps the choice.
     by_key = {group.key: group for group in groups}
     chosen = st.selectbox(
@@ -223,29 +223,24 @@ def table_tab(group: grouping.ComparisonGroup) -> None:
         column: st.column_config.NumberColumn(format="percent")
         for column in (*PERCENT, *(f"{c} std" for c in PERCENT))
     }
-    shown = text.variants_for_display(table)
-    st.dataframe(
-        shown,
-        hide_index=True,
+    show_table(
+        text.variants_for_display(table),
         key="compare_table",
-        column_config=headers(
-            shown,
-            {
-                "variant": st.column_config.TextColumn(pinned=True),
-                **percent,
-                "final val loss": st.column_config.NumberColumn(format="%.4f"),
-                "final val loss std": st.column_config.NumberColumn(format="%.4f"),
-                "training seconds": st.column_config.NumberColumn(format="%.0f"),
-                "training seconds std": st.column_config.NumberColumn(format="%.0f"),
-                "images per second": st.column_config.NumberColumn(format="%.0f"),
-                "images per second std": st.column_config.NumberColumn(format="%.0f"),
-                "checkpoint MB": st.column_config.NumberColumn(format="%.2f"),
-                "parameters": st.column_config.NumberColumn(format="localized"),
-                "SE parameters": st.column_config.NumberColumn(format="localized"),
-                "FLOPs per image": st.column_config.NumberColumn(format="localized"),
-                "SE FLOPs per image": st.column_config.NumberColumn(format="localized"),
-            },
-        ),
+        column_config={
+            "variant": st.column_config.TextColumn(pinned=True),
+            **percent,
+            "final val loss": st.column_config.NumberColumn(format="%.4f"),
+            "final val loss std": st.column_config.NumberColumn(format="%.4f"),
+            "training seconds": st.column_config.NumberColumn(format="%.0f"),
+            "training seconds std": st.column_config.NumberColumn(format="%.0f"),
+            "images per second": st.column_config.NumberColumn(format="%.0f"),
+            "images per second std": st.column_config.NumberColumn(format="%.0f"),
+            "checkpoint MB": st.column_config.NumberColumn(format="%.2f"),
+            "parameters": st.column_config.NumberColumn(format="localized"),
+            "SE parameters": st.column_config.NumberColumn(format="localized"),
+            "FLOPs per image": st.column_config.NumberColumn(format="localized"),
+            "SE FLOPs per image": st.column_config.NumberColumn(format="localized"),
+        },
     )
     st.caption(
         _(
@@ -267,15 +262,10 @@ def table_tab(group: grouping.ComparisonGroup) -> None:
         key="compare_csv",
     )
     with st.expander(_("Every model behind the table")):
-        models_table = tables.models_table(group)
-        st.dataframe(
-            text.compare_values_for_display(models_table),
-            hide_index=True,
+        show_table(
+            tables.models_table(group),
             key="compare_models",
-            column_config=headers(
-                models_table,
-                {c: st.column_config.NumberColumn(format="percent") for c in PERCENT},
-            ),
+            column_config={c: st.column_config.NumberColumn(format="percent") for c in PERCENT},
         )
 
 
@@ -379,12 +369,7 @@ def attention_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
         config=PLOT_CONFIG,
     )
     with st.expander(_("The numbers, per model and block")):
-        st.dataframe(
-            text.compare_values_for_display(result.statistics),
-            hide_index=True,
-            key="compare_statistics",
-            column_config=headers(result.statistics),
-        )
+        show_table(result.statistics, key="compare_statistics")
 
 
 def one_image_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
@@ -397,14 +382,11 @@ def one_image_tab(group: grouping.ComparisonGroup, images: ImageSet) -> None:
         enlarged(uint8_image(images.images[index]), scale=6),
         caption=text.image_caption(images, index),
     )
-    predictions.dataframe(
-        text.compare_values_for_display(seen.predictions),
-        hide_index=True,
+    show_table(
+        seen.predictions,
         key="compare_predictions",
-        column_config=headers(
-            seen.predictions,
-            {"probability": st.column_config.NumberColumn(format="percent")},
-        ),
+        column_config={"probability": st.column_config.NumberColumn(format="percent")},
+        where=predictions,
     )
     st.plotly_chart(
         compare_figures.image_excitation_figure(seen.vectors),

@@ -744,7 +744,8 @@ def compare_values_for_display(table: pd.DataFrame) -> pd.DataFrame:
 def variants_for_display(table: pd.DataFrame) -> pd.DataFrame:
     """The ratio table as the page shows it: the best accuracy beside the variant, one "2 · 4 · 8"
     column for the SE widths ("no SE" instead of empty cells), and no std column that is empty in
-    every row (every ratio trained once). The CSV keeps every column, and its English words."""
+    every row (every ratio trained once). The CSV keeps every column, and its English words;
+    the page translates the rest at the edge (compare_header, compare_values_for_display)."""
     width_columns = [c for c in table.columns if c.startswith("SE width ")]
     shown = table.drop(columns=["reduction ratio", *width_columns], errors="ignore")
     widths = table[width_columns].apply(
@@ -753,7 +754,7 @@ def variants_for_display(table: pd.DataFrame) -> pd.DataFrame:
     )
     shown.insert(1, SE_WIDTHS_COLUMN, widths)
     empty_std = [c for c in shown.columns if c.endswith(" std") and shown[c].isna().all()]
-    shown = compare_values_for_display(shown.drop(columns=empty_std))
+    shown = shown.drop(columns=empty_std)
     first = [c for c in VARIANT_COLUMNS_FIRST if c in shown.columns]
     return shown[first + [c for c in shown.columns if c not in first]]
 
