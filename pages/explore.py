@@ -2,7 +2,11 @@
 
 Thin on purpose: it reads widgets, calls seattn.analysis.explore for the numbers and
 seattn.figures.explore for the charts, and draws them. Decoded uploads are kept per session by
-upload id, so changing a display option does not decode a large photo again.
+upload id (and language: a file's notes and errors are worded), so changing a display option does
+not decode a large photo again. A camera picture goes through the same checks as an upload.
+
+In presentation mode (pages/ui/presentation.py) the page keeps its picture choice and shows the
+guided walk through the chosen picture instead of the controls and charts below it.
 
 When the picked model has an atlas (its weights measured over a whole evaluation set), each
 channel's usual weight is drawn behind the picture's; the page only looks for the atlas's cache
@@ -19,7 +23,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages.ui import atlas as atlas_ui
-from pages.ui import examples, models, text
+from pages.ui import examples, models, presentation, text
 from pages.ui.routing import run_through_dashboard
 from seattn.analysis import explore, whatif
 from seattn.analysis.statistics import STATISTICS
@@ -28,13 +32,15 @@ from seattn.data.cifar10 import class_label
 from seattn.data.examples import pick_examples
 from seattn.data.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_image
 from seattn.figures import explore as figures
-from seattn.i18n import N_, _, ngettext
+from seattn.i18n import N_, _, active_language, ngettext
 
 run_through_dashboard()
 
 EXAMPLES_KEY = "explore_examples"
+CAMERA_KEY = "explore_use_camera"
 SEED_KEY = "explore_example_seed"
-DECODED_KEY = "explore_prepared"  # upload id / example path -> PreparedImage | error message
+# language -> upload id / example path -> PreparedImage | error message
+DECODED_KEY = "explore_prepared"
 CHANNEL_CHOICES = {"top": N_("Strongest k"), "bottom": N_("Weakest k"), "all": N_("All")}
 ORDER_CHOICES = {"weight": N_("Weight"), "channel": N_("Channel")}
 BLOCK_KEY = "explore_block"  # the SE block whose charts are drawn
@@ -284,8 +290,9 @@ loaded = models.model_or_stop()
 def prepared(
     key: str, name: str, read: Callable[[], bytes], true_class: str | None = None
 ) -> explore.PreparedImage | str:
-    """The prepared image (or the error message) for an upload or example, made once a session."""
-    cache: dict[str, explore.PreparedImage | str] = st.session_state.setdefault(DECODED_KEY, {})
+    """The prepared image (or the error message) for an upload or example, made once a session
+    and language (its notes and errors are worded)."""
+    cache = decoded_in_this_language()
     if key not in cache:
         try:
             cache[key] = explore.prepare(open_image(read(), name), true_class)
@@ -296,6 +303,13 @@ def prepared(
                 name=name, error=error.strerror or error
             )
     return cache[key]
+
+
+def decoded_in_this_language() -> dict[str, explore.PreparedImage | str]:
+    by_language = st.session_state.setdefault(DECODED_KEY, {})
+    for other in set(by_language) - {active_language()}:  # the language was switched
+        del by_language[other]
+    return by_language.setdefault(active_language(), {})
 
 
 if st.session_state.pop(examples.EXAMPLES_REQUESTED, False):
@@ -330,6 +344,17 @@ for file in files or []:
     key = f"upload:{file.file_id}"
     add(key, prepared(key, file.name, file.getvalue))
 
+# Behind a switch: the browser asks for the camera only when someone wants to use it.
+if st.toggle(
+    _("Take a picture with the camera"),
+    key=CAMERA_KEY,
+    help=_("Hold an object up to the camera: the photo is checked and shown like an upload."),
+):
+    shot = st.camera_input(_("Camera"), key="explore_camera")
+    if shot is not None:
+        key = f"camera:{shot.file_id}"
+        add(key, prepared(key, _("camera photo"), shot.getvalue))
+
 if st.toggle(_("Add example pictures from the dataset"), key=EXAMPLES_KEY):
     pool = examples.example_pool(loaded.config)
     if isinstance(pool, str):
@@ -353,7 +378,7 @@ if st.toggle(_("Add example pictures from the dataset"), key=EXAMPLES_KEY):
             add(key, prepared(key, label, Path(path).read_bytes, class_name))
 
 # Forget images no longer on the page, so a long session does not collect them.
-cache = st.session_state.get(DECODED_KEY, {})
+cache = decoded_in_this_language()
 for stale in set(cache) - current_keys:
     del cache[stale]
 
@@ -395,6 +420,10 @@ if len(images) > 1:
 image = images[chosen_index]
 name = analysis.names[chosen_index]
 best_label, best_probability = top[chosen_index][0]
+
+if presentation.is_presenting():
+    presentation.walkthrough(loaded, analysis, image, chosen_index)
+    st.stop()  # fewer controls: the walk is the whole page
 
 st.subheader(
     _("{name}: the network says **{label}** ({probability:.0%})").format(

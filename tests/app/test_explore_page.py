@@ -24,7 +24,7 @@ from seattn.model.checkpoints import load_model, save_checkpoint
 from seattn.model.cnn import SECNN
 from seattn.training.engine import train
 from seattn.training.spec import TrainSpec
-from tests.helpers import PROJECT_ROOT, button, chart_keys, write_image_folder
+from tests.helpers import PROJECT_ROOT, button, chart_keys, make_class_image, write_image_folder
 
 APP = str(PROJECT_ROOT / "dashboard.py")
 EXPLORE = "pages/explore.py"
@@ -286,6 +286,28 @@ def test_each_bad_file_gets_one_error_and_the_good_ones_are_still_shown(zoo_fold
     assert names == ["#1 good.png", "#2 moving.gif"]
     app.selectbox(key="explore_image").set_value(1).run()
     assert says(app.info, "first of 3 frames")
+
+
+def test_a_camera_photo_is_checked_and_analysed_like_an_upload(
+    zoo_folder: Path, trained_checkpoint: Path
+) -> None:
+    app = explore_app()
+    assert not app.camera_input, "the camera is asked for only when switched on"
+    app.toggle(key="explore_use_camera").set_value(True).run()
+    jpeg = encode(make_class_image(1, np.random.default_rng(5), size=240), "JPEG")
+    app.camera_input(key="explore_camera").upload("image.jpg", jpeg).run()
+    assert not app.exception
+    expected = expected_prediction(trained_checkpoint, Image.open(io.BytesIO(jpeg)).convert("RGB"))
+    (heading,) = [h.value for h in app.subheader if "the network says" in h.value]
+    assert heading.startswith("#1 camera photo: the network says")
+    assert f"**{expected}**" in heading
+    assert "explore_prediction" in chart_keys(app)
+
+    # What is not a picture gets the upload's message, naming the problem; the page stays up.
+    app.camera_input(key="explore_camera").upload("image.jpg", b"\xff\xd8 cut short").run()
+    assert not app.exception
+    assert len(app.error) == 1 and "camera photo" in app.error[0].value
+    assert says(app.info, "Add a picture above")
 
 
 def test_dataset_examples_one_per_class_and_another_one(

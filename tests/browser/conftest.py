@@ -104,13 +104,19 @@ def server(server_env: dict[str, str | None]) -> Iterator[str]:
 
 
 @pytest.fixture
-def page() -> Iterator[Page]:
+def browser_locale() -> str:
+    """The browser's language (navigator.language, Accept-Language); a module may override it."""
+    return "en-US"
+
+
+@pytest.fixture
+def page(browser_locale: str) -> Iterator[Page]:
     """A new 1400x1000 page in Debian's Chromium; the browser is closed on the way out."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport=VIEWPORT)
+            yield browser.new_page(viewport=VIEWPORT, locale=browser_locale)
         finally:
             browser.close()
