@@ -38,7 +38,21 @@ PALETTE = [c for c in qualitative.D3 if c != "#7F7F7F"]
 # with opposite ends, and these figures skip the validation that would resolve the name).
 DEVIATION_SCALE = [[i / 10, c] for i, c in enumerate(reversed(diverging.RdBu))]
 MAX_CHANNEL_TICKS = 32
-SUBPLOT_MARGIN = {**MARGIN, "t": 70}
+# Each figure's margins as plotly's auto-margin would grow them (axis titles and tick labels,
+# colorbars, legends below; in Streamlit's theme, at a container about 1000 px wide), plus a few
+# pixels: margins that already hold what they must are kept, so the chart is drawn once. Left at
+# MARGIN, each pusher grows them after the first draw and plotly draws the whole chart again,
+# which roughly doubled the time of every chart here. They still grow when something does not
+# fit (long class names, a legend wrapped onto more rows).
+SUBPLOT_MARGIN = {**MARGIN, "l": 86, "t": 70, "b": 102}
+HEATMAP_MARGIN = {**MARGIN, "l": 90, "r": 146, "b": 76}
+LINES_MARGIN = {**MARGIN, "l": 74, "b": 94}
+DISTRIBUTION_MARGIN = {**MARGIN, "l": 74, "b": 40}
+MEAN_MAP_MARGIN = {**MARGIN, "r": 120}
+INTERVENTIONS_MARGIN = {**MARGIN, "l": 90, "b": 112}
+# plotly.js measures every tick label of a numeric axis or colorbar after drawing it, to hide
+# those that stick out of the chart ("hide past div", its default); these never do.
+NO_OVERFLOW_CHECK = {"ticklabeloverflow": "allow"}
 LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"}
 DASHED = {"dash": "dash", "color": FLOOR_COLOUR, "width": 1.5}
 
@@ -108,6 +122,7 @@ def _row_of_panels(titles: Sequence[str], y_titles: Sequence[str], categories: l
             "tickformat": ".0%",
             "showgrid": True,
             "title": {"text": y_title, "font": {"size": 11}},
+            **NO_OVERFLOW_CHECK,
         }
         layout["annotations"].append(panel_title(title, domain))
     return layout
@@ -275,6 +290,7 @@ def _channel_axis(order: list[int], title: str) -> dict:
         "range": [-0.5, count - 0.5],
         "showgrid": False,
         "zeroline": False,
+        **NO_OVERFLOW_CHECK,
     }
 
 
@@ -314,7 +330,11 @@ def class_profile_heatmap(
                 "zmin": -peak,
                 "zmax": peak,
                 "zmid": 0,
-                "colorbar": {"title": {"text": "class mean −<br>overall mean"}, "thickness": 12},
+                "colorbar": {
+                    "title": {"text": "class mean −<br>overall mean"},
+                    "thickness": 12,
+                    **NO_OVERFLOW_CHECK,
+                },
                 "hovertemplate": "%{y}, channel %{customdata}<br>"
                 "class mean − overall mean: %{z:+.3f}<extra></extra>",
             }
@@ -324,6 +344,7 @@ def class_profile_heatmap(
             xaxis=_channel_axis(order, "channel (highest mean weight first)"),
             yaxis={"type": "category", "autorange": "reversed", "automargin": True},
             height=130 + 28 * len(rows),
+            margin=HEATMAP_MARGIN,
         ),
     )
 
@@ -412,8 +433,14 @@ def class_lines_figure(
         _layout(
             f"{block}: mean weight per channel, by class (band: ± 1 std over its images)",
             xaxis=_channel_axis(order, "channel (highest mean weight over all images first)"),
-            yaxis={"range": [0, 1], "title": {"text": "SE weight"}, "showgrid": True},
+            yaxis={
+                "range": [0, 1],
+                "title": {"text": "SE weight"},
+                "showgrid": True,
+                **NO_OVERFLOW_CHECK,
+            },
             height=400,
+            margin=LINES_MARGIN,
             hovermode="closest",
             legend=LEGEND_BELOW,
         ),
@@ -476,8 +503,14 @@ def channel_distribution_figure(
         _layout(
             f"{block}, channel {channel}: its weight, class by class",
             xaxis={"type": "category", "categoryorder": "array", "categoryarray": classes},
-            yaxis={"range": [0, 1.02], "title": {"text": "SE weight"}, "showgrid": True},
+            yaxis={
+                "range": [0, 1.02],
+                "title": {"text": "SE weight"},
+                "showgrid": True,
+                **NO_OVERFLOW_CHECK,
+            },
             height=360,
+            margin=DISTRIBUTION_MARGIN,
             **level_line(
                 mean, f"mean over all images {mean:.2f}", FLOOR_COLOUR, dash="dash", width=1.5
             ),
@@ -499,7 +532,7 @@ def mean_map_figure(feature_map: torch.Tensor, *, block: str, channel: int) -> g
                 "colorscale": MAPS_COLORSCALE,
                 "zmin": 0,
                 "zmax": peak if peak > 0 else 1.0,
-                "colorbar": {"title": {"text": "activation"}, "thickness": 12},
+                "colorbar": {"title": {"text": "activation"}, "thickness": 12, **NO_OVERFLOW_CHECK},
                 "hovertemplate": "row %{y}, column %{x}<br>activation %{z:.3f}<extra></extra>",
             }
         ],
@@ -513,6 +546,7 @@ def mean_map_figure(feature_map: torch.Tensor, *, block: str, channel: int) -> g
                 "range": [rows - 0.5, -0.5],  # row 0 at the top, as in an image
             },
             height=320,
+            margin=MEAN_MAP_MARGIN,
         ),
     )
 
@@ -571,10 +605,16 @@ def interventions_figure(interventions: list[dict]) -> go.Figure:
             "categoryarray": where,
             "title": {"text": "where (one block, or all blocks at once)"},
         },
-        yaxis={"range": [0, 1], "tickformat": ".0%", "title": {"text": "accuracy"}},
+        yaxis={
+            "range": [0, 1],
+            "tickformat": ".0%",
+            "title": {"text": "accuracy"},
+            **NO_OVERFLOW_CHECK,
+        },
         barmode="group",
         bargap=0.2,
         height=420,
+        margin=INTERVENTIONS_MARGIN,
         legend=LEGEND_BELOW,
     )
     if clean is not None:

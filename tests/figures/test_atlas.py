@@ -259,3 +259,34 @@ def test_interventions_table_changes_against_clean() -> None:
     zeroing = table[table["kind"] == "zero_top"]
     assert sorted(set(zeroing["k"])) == [0.1, 0.25]
     assert figures.interventions_table([]).empty
+
+
+def test_every_figure_is_drawn_once_margins_set_and_no_label_measuring(data) -> None:
+    """Margins that already hold the axis titles, colorbars and legends (plotly draws a chart
+    again whenever its auto-margin grows them), and numeric axes and colorbars that skip plotly's
+    per-label overflow check."""
+    weights, labels = data
+    summary = summary_blocks(weights, labels)
+    built = [
+        figures.depth_figure(summary),
+        figures.depth_comparison_figure({"a": summary}),
+        figures.class_profile_heatmap(weights, labels, CLASSES, block="block1"),
+        figures.class_lines_figure(weights, labels, CLASSES, ["cat"], block="block1"),
+        figures.channel_distribution_figure(
+            weights[:, 0], labels, CLASSES, block="block1", channel=0
+        ),
+        figures.mean_map_figure(torch.rand(4, 4), block="block1", channel=0),
+        figures.interventions_figure(records()),
+    ]
+    for figure in built:
+        margin = figure.layout.margin
+        assert margin.autoexpand is None  # still grows for what does not fit (long names)
+        axes = [figure.layout[name] for name in figure.to_dict()["layout"] if "axis" in name]
+        for axis in axes:
+            if axis.type != "category" and axis.visible is not False:
+                assert axis.ticklabeloverflow == "allow"
+        for trace in figure.data:
+            if trace.type == "heatmap":
+                assert trace.colorbar.ticklabeloverflow == "allow"
+        # the panels' y titles and tick labels, or a colorbar, or a legend below: not the default
+        assert (margin.l, margin.r, margin.b) != (10, 10, 10)
