@@ -6,6 +6,8 @@ loading the deep-learning stack.
 
 from __future__ import annotations
 
+from seattn.i18n import _
+
 BLOCK_CHANNELS = (32, 64, 128)
 BLOCK_NAMES = tuple(f"block{i}" for i in range(1, len(BLOCK_CHANNELS) + 1))
 DEFAULT_REDUCTION_RATIO = 16
@@ -55,8 +57,17 @@ def parse_ratio(text: str | int | None) -> int | None:
 
 
 def ratio_label(reduction_ratio: int | None) -> str:
-    """The variant's notation, as tables, legends and comparisons key it: "no SE", "r=16"."""
+    """The variant's notation, as tables, legends and comparisons key it: "no SE", "r=16".
+
+    An identity, always English (downloads, JSON, run folders, the command line): a sentence
+    shown to a person says the variant with :func:`ratio_text`.
+    """
     return "no SE" if reduction_ratio is None else f"r={reduction_ratio}"
+
+
+def ratio_text(reduction_ratio: int | None) -> str:
+    """The variant as a person reads it: "no SE" in the active language, "r=16" as it is."""
+    return _("no SE") if reduction_ratio is None else ratio_label(reduction_ratio)
 
 
 def ratio_slug(reduction_ratio: int | None) -> str:

@@ -35,6 +35,7 @@ from filelock import FileLock
 
 from seattn import settings
 from seattn.atomic import write_json_atomic
+from seattn.i18n import N_, _, ngettext
 from seattn.model.ratios import ratio_slug
 from seattn.training.runfiles import (
     ACTIVE_STATES,
@@ -63,7 +64,25 @@ _children: list[subprocess.Popen] = []
 
 
 class JobError(Exception):
-    """A job request that cannot be honoured; the message says why."""
+    """A job request that cannot be honoured; the message says why, in the active language (a
+    page shows it as it is; the command line speaks English)."""
+
+
+# A run's state inside a JobError's sentence (the Train page's words for it: pages/ui/text.py).
+_STATE_WORDS = {
+    RunState.QUEUED: N_("queued"),
+    RunState.RUNNING: N_("running"),
+    RunState.COMPLETED: N_("completed"),
+    RunState.STOPPED: N_("stopped"),
+    RunState.FAILED: N_("failed"),
+    RunState.INTERRUPTED: N_("interrupted"),
+}
+
+
+def _state_text(state: str) -> str:
+    """A run's state in the active language ("stopped" in English); an unknown one as it is."""
+    words = _STATE_WORDS.get(state)
+    return _(words) if words else str(state)
 
 
 def _root(root: Path | str | None) -> Path:
@@ -79,7 +98,8 @@ def locked(root: Path) -> Iterator[None]:
         with lock:
             yield
     except TimeoutError as error:  # filelock.Timeout subclasses TimeoutError
-        raise JobError(f"{root}: the job queue is busy; try again in a moment") from error
+        message = _("{root}: the job queue is busy; try again in a moment")
+        raise JobError(message.format(root=root)) from error
 
 
 def _write_job(run: Run, job: dict[str, Any]) -> None:
@@ -96,8 +116,10 @@ def job_spec(run: Run) -> TrainSpec:
         if job.get("spec"):
             return TrainSpec.from_dict(job["spec"])
     except (TypeError, ValueError) as error:
-        raise JobError(f"{run.name}: its saved settings cannot be read ({error})") from None
-    raise JobError(f"{run.name}: neither config.json nor job.json says how it was trained")
+        message = _("{run}: its saved settings cannot be read ({error})")
+        raise JobError(message.format(run=run.name, error=error)) from None
+    message = _("{run}: neither config.json nor job.json says how it was trained")
+    raise JobError(message.format(run=run.name))
 
 
 class DataUnavailable(JobError):
@@ -161,19 +183,25 @@ def start(
     check_startable(spec)
     root_path = _root(root)
     if name is not None and not NAME_PATTERN.match(name):
-        raise JobError(
-            f"{name!r} cannot be a run name: use letters, digits, '.', '_' and '-' (at most 80)"
+        message = _(
+            "{name} cannot be a run name: use letters, digits, '.', '_' and '-' (at most 80)"
         )
+        raise JobError(message.format(name=repr(name)))
     with locked(root_path):
         for other in list_runs(root_path):
             state = other.state()
             if state in ACTIVE_STATES and _same_training(other, spec):
-                raise JobError(f"the same training is already {state}: {other.name}")
+                if state == RunState.QUEUED:
+                    message = _("the same training is already queued: {run}")
+                else:
+                    message = _("the same training is already running: {run}")
+                raise JobError(message.format(run=other.name))
         if name is None:
             name = free_name(root_path, new_run_name(spec))
         run = Run(root_path / name)
         if run.path.exists():
-            raise JobError(f"a run named {name} exists already; choose another name")
+            message = _("a run named {name} exists already; choose another name")
+            raise JobError(message.format(name=name))
         run.path.mkdir(parents=True)
         _enqueue(run, spec, resume=False)
     schedule(root_path, max_jobs=max_jobs)
@@ -324,7 +352,8 @@ def stop(run: Run) -> None:
             _write_job(run, job)
             return
         if state != RunState.RUNNING:
-            raise JobError(f"{run.name} is {state}, not running")
+            message = _("{run} is {state}, not running")
+            raise JobError(message.format(run=run.name, state=_state_text(state)))
         # stop.request is the trainer's own signal, read once per batch, but the trainer clears
         # it when it starts; the marker, which only the launcher reads, also catches a job that
         # is still starting: the launcher then sends its trainer SIGTERM. Nothing here signals
@@ -345,14 +374,20 @@ def resume(run: Run, *, epochs: int | None = None, max_jobs: int | None = None) 
         done = len(run.read_metrics())
         if epochs is not None:
             if epochs < max(1, done):
-                raise JobError(f"{run.name} has {done} epochs already; ask for more, not {epochs}")
+                message = ngettext(
+                    "{run} has {done} epoch already; ask for more, not {epochs}",
+                    "{run} has {done} epochs already; ask for more, not {epochs}",
+                    done,
+                )
+                raise JobError(message.format(run=run.name, done=done, epochs=epochs))
             spec = spec.replace(epochs=epochs)
         can_extend = state == RunState.COMPLETED and spec.epochs > done
         if state not in RESUMABLE_STATES and not can_extend:
-            raise JobError(
-                f"{run.name} is {state}; only a stopped, failed or interrupted run "
+            message = _(
+                "{run} is {state}; only a stopped, failed or interrupted run "
                 "can be resumed (or a completed one given more epochs)"
             )
+            raise JobError(message.format(run=run.name, state=_state_text(state)))
         _enqueue(run, spec, resume=True)
     schedule(root, max_jobs=max_jobs)
     return run
@@ -363,9 +398,10 @@ def delete(run: Run) -> None:
     root = run.path.parent
     with locked(root):
         if not run.exists():
-            raise JobError(f"{run.path} is not a run folder")
+            raise JobError(_("{path} is not a run folder").format(path=run.path))
         if run.state() == RunState.RUNNING:
-            raise JobError(f"{run.name} is running; stop it before deleting it")
+            message = _("{run} is running; stop it before deleting it")
+            raise JobError(message.format(run=run.name))
         shutil.rmtree(run.path)
 
 

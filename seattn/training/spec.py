@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from seattn.data.cifar10 import CIFAR10, is_cifar10
+from seattn.i18n import _
 from seattn.model.ratios import DEFAULT_REDUCTION_RATIO, parse_ratio
 from seattn.training.recipes import (
     Augmentation,
@@ -62,21 +63,27 @@ class TrainSpec:
         set_field(self, "augment", parse_augmentation(self.augment))
         set_field(self, "optimizer", parse_optimizer(self.optimizer))
         set_field(self, "lr", float(learning_rate_or_default(self.lr, self.optimizer)))
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        # The messages are in the active language: the Train and Compare forms show them.
+        if self.epochs < 1:
+            message = _("epochs must be at least 1, got {epochs}")
+            raise ValueError(message.format(epochs=self.epochs))
+        if self.batch_size < 1:
+            message = _("batch_size must be at least 1, got {batch_size}")
+            raise ValueError(message.format(batch_size=self.batch_size))
         if not self.lr > 0:
-            raise ValueError(f"learning rate must be positive, got {self.lr}")
+            raise ValueError(_("learning rate must be positive, got {lr}").format(lr=self.lr))
         if self.limit is not None and self.limit < 2:
-            raise ValueError(f"limit must be at least 2 images, got {self.limit}")
+            message = _("limit must be at least 2 images, got {limit}")
+            raise ValueError(message.format(limit=self.limit))
         if not 0.0 < self.val_fraction < 1.0:
-            raise ValueError(
-                f"validation fraction must be between 0 and 1, got {self.val_fraction}"
-            )
+            message = _("validation fraction must be between 0 and 1, got {fraction}")
+            raise ValueError(message.format(fraction=self.val_fraction))
         if self.threads is not None and self.threads < 1:
-            raise ValueError(f"threads must be at least 1, got {self.threads}")
+            message = _("threads must be at least 1, got {threads}")
+            raise ValueError(message.format(threads=self.threads))
         if not _DEVICE_PATTERN.match(str(self.device)):
-            raise ValueError(f"unknown device {self.device!r}; use 'auto', 'cpu' or 'cuda'")
+            message = _("unknown device {device}; use 'auto', 'cpu' or 'cuda'")
+            raise ValueError(message.format(device=repr(self.device)))
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> TrainSpec:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from seattn import settings
+from seattn.i18n import _
 from seattn.model.ratios import ratio_slug
 from seattn.training import queue
 from seattn.training.recipes import Augmentation, Optimizer
@@ -41,7 +42,8 @@ def sweep_run_name(
 
 
 def parse_seeds(text: str) -> list[int]:
-    """'0, 1, 2' -> [0, 1, 2]; '0-2' -> [0, 1, 2]; repeats dropped; ValueError saying why."""
+    """'0, 1, 2' -> [0, 1, 2]; '0-2' -> [0, 1, 2]; repeats dropped; ValueError saying why (in
+    the active language: the Compare page shows it)."""
     seeds: list[int] = []
     for part in str(text).replace(";", ",").split(","):
         part = part.strip()
@@ -54,14 +56,14 @@ def parse_seeds(text: str) -> list[int]:
             else:
                 values = [int(part)]
         except ValueError:
-            raise ValueError(
-                f"seeds must be whole numbers like 0, 1, 2 or 0-2; got {part!r}"
-            ) from None
+            message = _("seeds must be whole numbers like 0, 1, 2 or 0-2; got {text}")
+            raise ValueError(message.format(text=repr(part))) from None
         if any(v < 0 for v in values) or not values:
-            raise ValueError(f"seeds must be whole numbers >= 0; got {part!r}")
+            message = _("seeds must be whole numbers >= 0; got {text}")
+            raise ValueError(message.format(text=repr(part)))
         seeds += [v for v in values if v not in seeds]
     if not seeds:
-        raise ValueError("give at least one seed, e.g. 0 or 0, 1, 2")
+        raise ValueError(_("give at least one seed, e.g. 0 or 0, 1, 2"))
     return seeds
 
 
@@ -110,9 +112,9 @@ def plan_sweep(
     (other data or recipe) keeps its name, and the new one gets a free ``-2``, ``-3``... name.
     """
     if not ratios:
-        raise queue.JobError("choose at least one reduction ratio")
+        raise queue.JobError(_("choose at least one reduction ratio"))
     if not seeds:
-        raise queue.JobError("choose at least one seed")
+        raise queue.JobError(_("choose at least one seed"))
     base = base.with_absolute_data()
     queue.check_startable(base)
     root_path = Path(settings.runs_root() if root is None else root)

@@ -22,6 +22,7 @@ from seattn.analysis.statistics import weight_statistics
 from seattn.data.cifar10 import CIFAR10, is_cifar10
 from seattn.data.datasets import DataError, ImageSet, load_splits
 from seattn.data.images import normalize_uint8
+from seattn.i18n import _
 from seattn.model.checkpoints import load_model, read_checkpoint
 from seattn.model.cnn import SECNN
 from seattn.model.probe import probe
@@ -48,7 +49,8 @@ def _data_candidates(config: dict[str, Any]) -> list[str]:
 def training_config(model: TrainedModel) -> dict[str, Any]:
     """The model's full training config: config.json for a run, the checkpoint's for a bundle."""
     if model.checkpoint is None:
-        raise DataError(f"{model.name} ships no weights, so its training config is unknown")
+        message = _("{model} ships no weights, so its training config is unknown")
+        raise DataError(message.format(model=model.name))
     if model.source == ModelSource.RUN:
         return Run(model.checkpoint.parent).read_config()
     return read_checkpoint(model.checkpoint)["config"]
@@ -60,11 +62,11 @@ def validation_images(group: ComparisonGroup, data_dir: Path | None = None) -> I
     The data is looked for where the models' config says it was (and at ``SEATTN_DATA``), and a
     candidate is used only if its fingerprint matches the group's: excitation statistics over
     other images would not be the models' validation numbers. Raises DataError saying where it
-    looked.
+    looked (in the active language: the Compare page shows it).
     """
     model = next((m for m in group.models if m.has_weights), None)
     if model is None:
-        raise DataError("No model of this group has weights, so there is nothing to measure")
+        raise DataError(_("No model of this group has weights, so there is nothing to measure"))
     config = training_config(model)
     wanted = group.data.get("fingerprint")
     tried = []
@@ -79,15 +81,24 @@ def validation_images(group: ComparisonGroup, data_dir: Path | None = None) -> I
                 download=False,
             )
         except (DataError, OSError, RuntimeError) as error:
-            tried.append(f"{spec} ({str(error).splitlines()[0][:120]})")
+            reason = str(error).splitlines()[0][:120]
+            tried.append(_("{source} ({reason})").format(source=spec, reason=reason))
             continue
         if wanted and splits.description.get("fingerprint") != wanted:
-            tried.append(f"{spec} (other images than the models were trained on)")
+            tried.append(
+                _("{source} (other images than the models were trained on)").format(source=spec)
+            )
             continue
         return splits.val
+    message = _(
+        "The validation images of {data} are not available here. Looked at: {places}. "
+        "Set SEATTN_DATA to that data's folder."
+    )
     raise DataError(
-        f"The validation images of {group.data.get('name') or 'this data'} are not available "
-        f"here. Looked at: {'; '.join(tried) or 'nowhere'}. Set SEATTN_DATA to that data's folder."
+        message.format(
+            data=group.data.get("name") or _("this data"),
+            places="; ".join(tried) or _("nowhere"),
+        )
     )
 
 
