@@ -30,7 +30,7 @@ import torch
 from seattn.atomic import atomic_path
 from seattn.i18n import _
 from seattn.model.cnn import SECNN
-from seattn.model.ratios import parse_ratio, ratio_label
+from seattn.model.ratios import parse_ratio, ratio_label, ratio_text
 
 FORMAT = "seattn.checkpoint"
 FORMAT_VERSION = 1
@@ -137,7 +137,7 @@ def model_from_checkpoint(
         detail = " ".join(str(error).split())[:240]
         message = _("{path}: its weights do not fit the {variant} architecture ({detail})")
         raise CheckpointError(
-            message.format(path=path, variant=ratio_label(ratio), detail=detail)
+            message.format(path=path, variant=ratio_text(ratio), detail=detail)
         ) from None
     return model.eval()
 
