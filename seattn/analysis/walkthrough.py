@@ -106,6 +106,6 @@ class SEEffect:
 def se_effect(model: SECNN, view: Image.Image, classes: list[str], k: int = 5) -> SEEffect:
     """Run ``view`` (32x32 RGB) as trained and with SE off in every block, in the real forward
     pass (seattn.analysis.whatif: no hooks, the shared model untouched)."""
-    what_if = WhatIf(se_off=frozenset(name for name, _ in model.se_blocks()))
+    what_if = WhatIf(se_off=frozenset(name for name, _ in model.attention_blocks()))
     result = run_what_if_on_image(model, view, what_if)
     return SEEffect(result.original.top_k(classes, k)[0], result.changed.top_k(classes, k)[0])

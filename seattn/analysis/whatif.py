@@ -25,8 +25,8 @@ from PIL import Image
 
 from seattn.data.images import to_model_input
 from seattn.model.cnn import SECNN
+from seattn.model.excitation import WeightAdjustment
 from seattn.model.probe import ProbeResult, probe
-from seattn.model.se import WeightAdjustment
 
 if TYPE_CHECKING:
     from seattn.analysis.atlas.build import Atlas
@@ -115,7 +115,7 @@ class WhatIf:
         """Block name -> the weight replacement ``forward_recorded`` takes, checked against
         ``model``: ValueError for an unknown block, a channel out of range, or a frozen block
         without its mean vector."""
-        widths = {name: se.channels for name, se in model.se_blocks()}
+        widths = {name: module.channels for name, module in model.attention_blocks()}
         unknown = self.blocks - widths.keys()
         if unknown:
             raise ValueError(f"no SE blocks named {sorted(unknown)} (blocks: {sorted(widths)})")

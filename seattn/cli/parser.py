@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from seattn import __version__
+from seattn.model.attention import AttentionKind, parse_attention
 from seattn.model.ratios import STANDARD_RATIOS, parse_ratio, ratio_slug
 from seattn.settings import default_data_spec
 from seattn.training.recipes import DEFAULT_LEARNING_RATES, Augmentation, Optimizer
@@ -30,6 +31,7 @@ OPTIMIZER_HELP = {
 # TrainSpec fields the command line can set as recipe options.
 RECIPE_OPTIONS = (
     "data",
+    "attention",
     "reduction_ratio",
     "epochs",
     "batch_size",
@@ -47,6 +49,13 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
+def attention_argument(text: str) -> AttentionKind:
+    try:
+        return parse_attention(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def ratio_argument(text: str) -> int | None:
@@ -102,7 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
         dest="reduction_ratio",
         metavar="RATIO",
         type=ratio_argument,
-        help=f"SE reduction ratio, or 'none' (default: {_ratio_text(DEFAULTS['reduction_ratio'])})",
+        help="reduction ratio of SE's and CBAM's channel MLP, or 'none' for the network without "
+        f"attention (default: {_ratio_text(DEFAULTS['reduction_ratio'])})",
+    )
+    recipe.add_argument(
+        "--attention",
+        type=attention_argument,
+        choices=list(AttentionKind),
+        metavar="{" + ",".join(AttentionKind) + "}",
+        help="the attention module in every block: se (the course's Squeeze-and-Excitation), "
+        "eca (Efficient Channel Attention, no ratio), cbam (channel then spatial attention) or "
+        "none (default: se, or none with --ratio none)",
     )
     recipe.add_argument("--seed", type=int, help=f"training seed (default: {DEFAULTS['seed']})")
     train.add_argument("--run-dir", type=Path, required=True, help="folder for this run's files")

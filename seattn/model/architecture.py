@@ -1,4 +1,4 @@
-"""Parameter and FLOP counts of the reference network for a reduction ratio."""
+"""Parameter and FLOP counts of the reference network for an attention module and ratio."""
 
 from __future__ import annotations
 
@@ -9,45 +9,52 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from seattn.data.cifar10 import IMAGE_SIZE
-from seattn.model.cnn import SECNN, count_parameters, count_se_parameters
+from seattn.model.attention import AttentionKind, resolve
+from seattn.model.cnn import SECNN, count_attention_parameters, count_parameters
 from seattn.model.ratios import se_hidden_widths
 
 
 @dataclass(frozen=True)
 class Architecture:
     parameters: int
-    se_parameters: int
-    se_hidden_widths: tuple[int, ...]
+    attention_parameters: int
+    hidden_widths: tuple[int, ...]  # the channel MLP's hidden width per block (SE, CBAM)
     flops: int  # per 1x3x32x32 image, as torch.utils.flop_counter counts them
-    se_flops: int
+    attention_flops: int
 
 
-@functools.lru_cache(maxsize=64)
-def architecture(reduction_ratio: int | None, num_classes: int = 10) -> Architecture:
-    """Parameter and FLOP counts of the reference network with this ratio.
-
-    Built on the meta device: shapes only, so it is instant and draws no random numbers from
-    anyone's generator. torch.utils.flop_counter counts convolutions and matrix multiplies
-    (2 FLOPs per multiply-add); batch norm, ReLU, pooling, the sigmoid and SE's channel scaling
-    are not counted. The scaling is C x H x W multiplies per block whatever the ratio, so the
-    ratios' differences are exactly the counted SE matrix multiplies.
-    """
+def _count_flops(model: SECNN) -> int:
     with torch.device("meta"):
-        model = SECNN(reduction_ratio, num_classes=num_classes).eval()
         image = torch.empty(1, 3, IMAGE_SIZE, IMAGE_SIZE)
     with FlopCounterMode(display=False) as counter:
         model(image)
-    per_module = counter.get_flop_counts()
-    # The counted part of an SE block is its excitation MLP; the block's pooling and scaling are
-    # not matrix multiplies. Keyed by the MLP, which is called as a module however the block is.
-    se_flops = sum(
-        sum(per_module.get(f"SECNN.blocks.{i}.se.excitation", {}).values())
-        for i in range(len(model.blocks))
-    )
+    return int(counter.get_total_flops())
+
+
+@functools.lru_cache(maxsize=64)
+def architecture(
+    reduction_ratio: int | None,
+    num_classes: int = 10,
+    attention: AttentionKind | str | None = None,
+) -> Architecture:
+    """Parameter and FLOP counts of the reference network with this attention and ratio
+    (``attention=None``: SE for a ratio, none without, as SECNN reads it).
+
+    Built on the meta device: shapes only, so it is instant and draws no random numbers from
+    anyone's generator. torch.utils.flop_counter counts convolutions and matrix multiplies
+    (2 FLOPs per multiply-add); batch norm, ReLU, pooling, the sigmoid and the scaling are not
+    counted. The attention's FLOPs are the network's minus those of the same network without
+    it: SE's and CBAM's channel MLPs, ECA's 1-D convolution, CBAM's 7x7 spatial convolution.
+    """
+    kind, ratio = resolve(attention, reduction_ratio)
+    with torch.device("meta"):
+        model = SECNN(ratio, num_classes=num_classes, attention=kind).eval()
+        plain = SECNN(None, num_classes=num_classes, attention=AttentionKind.NONE).eval()
+    flops = _count_flops(model)
     return Architecture(
         parameters=count_parameters(model),
-        se_parameters=count_se_parameters(model),
-        se_hidden_widths=tuple(se_hidden_widths(reduction_ratio)),
-        flops=int(counter.get_total_flops()),
-        se_flops=int(se_flops),
+        attention_parameters=count_attention_parameters(model),
+        hidden_widths=tuple(se_hidden_widths(ratio if kind.uses_ratio else None)),
+        flops=flops,
+        attention_flops=flops - _count_flops(plain),
     )

@@ -29,8 +29,9 @@ import torch
 
 from seattn.atomic import atomic_path
 from seattn.i18n import _
+from seattn.model.attention import config_attention, variant_text
 from seattn.model.cnn import SECNN
-from seattn.model.ratios import parse_ratio, ratio_label, ratio_text
+from seattn.model.ratios import ratio_label
 
 FORMAT = "seattn.checkpoint"
 FORMAT_VERSION = 1
@@ -117,7 +118,7 @@ def model_from_checkpoint(
     """Build the network a checkpoint describes and load its weights, or refuse clearly."""
     config = payload["config"]
     try:
-        ratio = parse_ratio(config.get("reduction_ratio"))
+        attention, ratio = config_attention(config)
         classes = list(config["classes"])
     except (KeyError, TypeError, ValueError) as error:
         message = _("{path}: its config does not describe a model ({error})")
@@ -127,7 +128,7 @@ def model_from_checkpoint(
             f"{path}: it holds a {ratio_label(ratio)} model, but {ratio_label(expected_ratio)} "
             "was asked for"
         )
-    model = SECNN(reduction_ratio=ratio, num_classes=len(classes))
+    model = SECNN(reduction_ratio=ratio, num_classes=len(classes), attention=attention)
     state = {
         k: v.float() if v.is_floating_point() else v for k, v in payload["model_state"].items()
     }
@@ -137,7 +138,7 @@ def model_from_checkpoint(
         detail = " ".join(str(error).split())[:240]
         message = _("{path}: its weights do not fit the {variant} architecture ({detail})")
         raise CheckpointError(
-            message.format(path=path, variant=ratio_text(ratio), detail=detail)
+            message.format(path=path, variant=variant_text(attention, ratio), detail=detail)
         ) from None
     return model.eval()
 

@@ -1,8 +1,10 @@
-"""The reference CIFAR-10 CNN that the SE blocks are inserted into.
+"""The reference CIFAR-10 CNN that the attention modules are inserted into.
 
-The network is the course's: three conv -> BN -> ReLU -> SE -> max-pool blocks of 32, 64 and 128
-channels, then 2048 -> 512 -> ReLU -> Dropout(0.5) -> classes. ``reduction_ratio=None`` builds the
-same network without SE, which is the baseline every ratio is compared with.
+The network is the course's: three conv -> BN -> ReLU -> attention -> max-pool blocks of 32, 64
+and 128 channels, then 2048 -> 512 -> ReLU -> Dropout(0.5) -> classes. The attention is SE (the
+course's), ECA or CBAM, in the same place (seattn.model.attention); ``reduction_ratio=None``
+without an ``attention`` builds the same network without any, the baseline every variant is
+compared with.
 """
 
 from __future__ import annotations
@@ -14,52 +16,84 @@ import torch
 from torch import nn
 
 from seattn.data.cifar10 import IMAGE_SIZE
+from seattn.model.attention import AttentionKind, resolve
+from seattn.model.cbam import CBAMBlock
+from seattn.model.eca import ECABlock
+from seattn.model.excitation import WeightAdjustment
 from seattn.model.ratios import BLOCK_CHANNELS, DEFAULT_REDUCTION_RATIO, se_hidden_width
-from seattn.model.se import SEBlock, WeightAdjustment
+from seattn.model.se import SEBlock
+
+AttentionModule = SEBlock | ECABlock | CBAMBlock
 
 
 class BlockRecord(NamedTuple):
-    """One SE block seen during a recorded forward pass."""
+    """One attention module seen during a recorded forward pass."""
 
     name: str  # "block1" .. "block3"
-    before: torch.Tensor  # [B, C, H, W] feature maps entering SE (after conv, BN, ReLU)
-    squeeze: torch.Tensor  # [B, C]
-    weights: torch.Tensor  # [B, C]
-    after: torch.Tensor  # [B, C, H, W] feature maps leaving SE (before max-pool)
+    before: torch.Tensor  # [B, C, H, W] feature maps entering attention (after conv, BN, ReLU)
+    squeeze: torch.Tensor  # [B, C] the channel means
+    weights: torch.Tensor  # [B, C] the channel weights
+    after: torch.Tensor  # [B, C, H, W] feature maps leaving attention (before max-pool)
+    spatial: torch.Tensor | None = None  # [B, H, W] CBAM's spatial weights
+
+
+def build_attention(
+    kind: AttentionKind, channels: int, reduction_ratio: int | None
+) -> AttentionModule | None:
+    if kind is AttentionKind.SE:
+        return SEBlock(channels, reduction_ratio)
+    if kind is AttentionKind.ECA:
+        return ECABlock(channels)
+    if kind is AttentionKind.CBAM:
+        return CBAMBlock(channels, reduction_ratio)
+    return None
+
+
+def _read_legacy_keys(module, state_dict, prefix, *_args) -> None:
+    """Checkpoints saved before ECA and CBAM called the module ``se``: read them as they are."""
+    legacy = f"{prefix}se."
+    for key in [key for key in state_dict if key.startswith(legacy)]:
+        state_dict[f"{prefix}attention.{key[len(legacy) :]}"] = state_dict.pop(key)
 
 
 class ConvBlock(nn.Module):
     def __init__(
-        self, name: str, in_channels: int, out_channels: int, reduction_ratio: int | None
+        self,
+        name: str,
+        in_channels: int,
+        out_channels: int,
+        reduction_ratio: int | None,
+        attention: AttentionKind | str | None = None,
     ) -> None:
         super().__init__()
         self.name = name
         self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
-        self.se = SEBlock(out_channels, reduction_ratio) if reduction_ratio is not None else None
+        kind, ratio = resolve(attention, reduction_ratio)
+        self.attention = build_attention(kind, out_channels, ratio)
         self.pool = nn.MaxPool2d(2)
+        self.register_load_state_dict_pre_hook(_read_legacy_keys)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """What enters the SE block: conv -> BN -> ReLU."""
+        """What enters the attention module: conv -> BN -> ReLU."""
         return self.relu(self.bn(self.conv(x)))
 
     def attend(
         self, features: torch.Tensor, adjust: WeightAdjustment | None = None
     ) -> tuple[torch.Tensor, BlockRecord | None]:
-        """SE (weights replaced by ``adjust`` when given) and max-pool, from ``features`` on."""
-        if self.se is None:
+        """Attention (channel weights replaced by ``adjust`` when given) and max-pool, from
+        ``features`` on."""
+        if self.attention is None:
             return self.pool(features), None
-        excitation = self.se.excite(features, adjust)
-        record = BlockRecord(
-            self.name, features, excitation.squeeze, excitation.weights, excitation.output
-        )
+        excitation = self.attention.excite(features, adjust)
+        record = BlockRecord(self.name, features, *excitation[:3], excitation.spatial)
         return self.pool(excitation.output), record
 
     def forward_recorded(
         self, x: torch.Tensor, adjust: WeightAdjustment | None = None
     ) -> tuple[torch.Tensor, BlockRecord | None]:
-        """The block's output, and what its SE block saw and did (None without SE).
+        """The block's output, and what its attention saw and did (None without attention).
 
         The one forward of the block: ``forward`` drops the record, so a recorded pass computes
         exactly what training computes.
@@ -71,21 +105,30 @@ class ConvBlock(nn.Module):
 
 
 class SECNN(nn.Module):
-    """The reference CNN; ``reduction_ratio=None`` leaves the SE blocks out."""
+    """The reference CNN with an attention module in every block.
+
+    ``attention`` is "se", "eca", "cbam" or "none"; left out, ``reduction_ratio`` decides as it
+    always did: a ratio builds SE blocks, ``None`` none. ECA and no attention use no ratio
+    (``reduction_ratio`` is then None whatever was given).
+    """
 
     def __init__(
         self,
         reduction_ratio: int | None = DEFAULT_REDUCTION_RATIO,
         num_classes: int = 10,
+        attention: AttentionKind | str | None = None,
     ) -> None:
         super().__init__()
+        self.attention_kind, reduction_ratio = resolve(attention, reduction_ratio)
         if reduction_ratio is not None:
             se_hidden_width(BLOCK_CHANNELS[0], reduction_ratio)  # validate early, with its message
         self.reduction_ratio = reduction_ratio
         self.num_classes = num_classes
         widths = (3, *BLOCK_CHANNELS)
         self.blocks = nn.ModuleList(
-            ConvBlock(f"block{i + 1}", widths[i], widths[i + 1], reduction_ratio)
+            ConvBlock(
+                f"block{i + 1}", widths[i], widths[i + 1], reduction_ratio, self.attention_kind
+            )
             for i in range(len(BLOCK_CHANNELS))
         )
         final_side = IMAGE_SIZE // 2 ** len(BLOCK_CHANNELS)
@@ -98,8 +141,8 @@ class SECNN(nn.Module):
         )
 
     @property
-    def has_se(self) -> bool:
-        return self.reduction_ratio is not None
+    def has_attention(self) -> bool:
+        return self.attention_kind is not AttentionKind.NONE
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for block in self.blocks:
@@ -109,7 +152,7 @@ class SECNN(nn.Module):
     def forward_recorded(
         self, x: torch.Tensor, adjust: Mapping[str, WeightAdjustment] | None = None
     ) -> tuple[torch.Tensor, list[BlockRecord]]:
-        """Forward pass that also returns what every SE block saw and did.
+        """Forward pass that also returns what every attention module saw and did.
 
         ``adjust`` maps block names to replacements of their weights: an intervention acts on the
         real forward pass, so later blocks compute their own weights from what they receive. The
@@ -124,7 +167,7 @@ class SECNN(nn.Module):
         features: torch.Tensor,
         adjust: Mapping[str, WeightAdjustment] | None = None,
     ) -> tuple[torch.Tensor, list[BlockRecord]]:
-        """``forward_recorded`` from block ``start``'s features (what enters its SE block) on.
+        """``forward_recorded`` from block ``start``'s features (what enters its attention) on.
 
         Many interventions on one block share everything before it: they start here from the
         features recorded once.
@@ -140,13 +183,14 @@ class SECNN(nn.Module):
                 records.append(record)
         return self.classifier(x), records
 
-    def se_blocks(self) -> list[tuple[str, SEBlock]]:
-        return [(b.name, b.se) for b in self.blocks if b.se is not None]
+    def attention_blocks(self) -> list[tuple[str, AttentionModule]]:
+        """(block name, attention module) of every block that has one."""
+        return [(b.name, b.attention) for b in self.blocks if b.attention is not None]
 
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def count_se_parameters(model: SECNN) -> int:
-    return sum(count_parameters(se) for _, se in model.se_blocks())
+def count_attention_parameters(model: SECNN) -> int:
+    return sum(count_parameters(module) for _, module in model.attention_blocks())

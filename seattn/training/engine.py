@@ -38,8 +38,9 @@ from seattn.data import datasets
 from seattn.data.augment import AugmentParameters, BatchAugment, augment_disabled
 from seattn.data.images import normalize, normalize_uint8
 from seattn.model import checkpoints
+from seattn.model.attention import variant_label
 from seattn.model.cnn import SECNN, count_parameters
-from seattn.model.ratios import ratio_label, se_hidden_widths
+from seattn.model.ratios import se_hidden_widths
 from seattn.training.builders import (
     batch_augment,
     build_optimizer,
@@ -114,7 +115,7 @@ class Session:
 
 def build_run_config(spec: TrainSpec, splits: datasets.DataSplits, threads: int) -> dict[str, Any]:
     """config.json: the spec, with what the engine learnt about the data, model and software."""
-    model = SECNN(spec.reduction_ratio, num_classes=len(splits.train.classes))
+    model = SECNN(spec.reduction_ratio, len(splits.train.classes), spec.attention)
     return {
         **spec.to_dict(),
         "threads": threads,
@@ -122,7 +123,7 @@ def build_run_config(spec: TrainSpec, splits: datasets.DataSplits, threads: int)
         "data_description": splits.description,
         "model": {
             "name": "SECNN",
-            "label": ratio_label(spec.reduction_ratio),
+            "label": variant_label(spec.attention, spec.reduction_ratio),
             "parameters": count_parameters(model),
             "se_hidden_widths": se_hidden_widths(spec.reduction_ratio),
         },
@@ -160,7 +161,7 @@ def prepare(
     run_config = build_run_config(spec, splits, threads)
 
     torch.manual_seed(spec.seed)
-    model = SECNN(spec.reduction_ratio, num_classes=len(splits.train.classes))
+    model = SECNN(spec.reduction_ratio, len(splits.train.classes), spec.attention)
     payload = None
     if resume and run.checkpoint_path.exists():
         payload = checkpoints.read_checkpoint(run.checkpoint_path)
@@ -458,7 +459,8 @@ def train(
     )
     writer.start_heartbeat()
     run.log(
-        f"{'resuming' if resume else 'starting'}: {ratio_label(spec.reduction_ratio)}, "
+        f"{'resuming' if resume else 'starting'}: "
+        f"{variant_label(spec.attention, spec.reduction_ratio)}, "
         f"data {spec.data}, {spec.epochs} epochs, pid {os.getpid()}"
     )
 

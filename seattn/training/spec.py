@@ -21,6 +21,7 @@ from typing import Any
 
 from seattn.data.cifar10 import CIFAR10, is_cifar10
 from seattn.i18n import _
+from seattn.model.attention import AttentionKind, resolve
 from seattn.model.ratios import DEFAULT_REDUCTION_RATIO, parse_ratio
 from seattn.training.recipes import (
     Augmentation,
@@ -40,7 +41,10 @@ _DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 @dataclass(frozen=True)
 class TrainSpec:
     data: str = CIFAR10  # "cifar10" or a folder of class sub-folders
-    reduction_ratio: int | None = DEFAULT_REDUCTION_RATIO  # None: the network without SE
+    reduction_ratio: int | None = DEFAULT_REDUCTION_RATIO  # SE's and CBAM's; None for ECA, none
+    # "se", "eca", "cbam" or "none"; None (as in specs written before ECA and CBAM): the ratio
+    # decides, SE for a ratio and no attention without one.
+    attention: AttentionKind | None = None
     epochs: int = 30
     batch_size: int = 128
     lr: float | None = None  # None: the optimiser's own (recipes.DEFAULT_LEARNING_RATES)
@@ -59,7 +63,9 @@ class TrainSpec:
     def __post_init__(self) -> None:
         # Settled here, so that two specs of one recipe are equal however they were given.
         set_field = object.__setattr__
-        set_field(self, "reduction_ratio", parse_ratio(self.reduction_ratio))
+        attention, ratio = resolve(self.attention, parse_ratio(self.reduction_ratio))
+        set_field(self, "attention", attention)
+        set_field(self, "reduction_ratio", ratio)
         set_field(self, "augment", parse_augmentation(self.augment))
         set_field(self, "optimizer", parse_optimizer(self.optimizer))
         set_field(self, "lr", float(learning_rate_or_default(self.lr, self.optimizer)))
@@ -106,6 +112,7 @@ class TrainSpec:
         """Plain JSON types, as job.json and config.json hold them."""
         return {
             **dataclasses.asdict(self),
+            "attention": str(self.attention),
             "augment": str(self.augment),
             "optimizer": str(self.optimizer),
         }

@@ -44,7 +44,7 @@ def analysis(model: SECNN, pictures: list[Image.Image]) -> explore.Analysis:
 def test_recorded_weights_equal_a_manual_recomputation(
     model: SECNN, analysis: explore.Analysis
 ) -> None:
-    for (_, se), record in zip(model.se_blocks(), analysis.blocks, strict=True):
+    for (_, se), record in zip(model.attention_blocks(), analysis.blocks, strict=True):
         squeezed = record.before.mean(dim=(2, 3))
         first, _, second, _ = se.excitation
         manual = torch.sigmoid(torch.relu(squeezed @ first.weight.T) @ second.weight.T)

@@ -79,7 +79,7 @@ def test_se_effect_switches_every_block_off_in_the_real_forward_pass(
     # Direct: the same network with every SE block replaced by the identity (weights all 1).
     without = copy.deepcopy(model)
     for block in without.blocks:
-        block.se = None
+        block.attention = None
     with torch.inference_mode():
         batch = to_model_input([picture.resize((32, 32))])
         expected_off = without(batch).softmax(dim=1)[0]

@@ -50,10 +50,10 @@ def by_hand_with_block1_off(model: SECNN, batch: torch.Tensor) -> torch.Tensor:
     """Logits with block1's SE output forced to ones, the blocks run piece by piece."""
     with torch.inference_mode():
         first = model.blocks[0]
-        x = first.pool(first.features(batch) * torch.ones(1, first.se.channels, 1, 1))
+        x = first.pool(first.features(batch) * torch.ones(1, first.attention.channels, 1, 1))
         for block in model.blocks[1:]:
             features = block.features(x)
-            x = block.pool(block.se(features))
+            x = block.pool(block.attention(features))
         return model.classifier(x)
 
 

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from seattn.model.checkpoints import load_model
-from seattn.model.cnn import count_parameters, count_se_parameters
+from seattn.model.cnn import count_parameters, count_attention_parameters
 from seattn.training import queue as jobs
 from seattn.training.runfiles import Run
 from seattn.training.sweep import sweep_run_name
@@ -62,7 +62,7 @@ def test_the_table_shows_the_runs_metrics_and_the_models_parameter_counts(page, 
         assert row["training seconds"] == pytest.approx(metrics["epoch_seconds"].sum())
         assert row["images per second"] == pytest.approx(metrics["images_per_second"].mean())
         assert row["parameters"] == count_parameters(model)
-        assert row["SE parameters"] == count_se_parameters(model)
+        assert row["SE parameters"] == count_attention_parameters(model)
     # r=4: the run (seed 0), the bundled model (seed 1) and its metrics-only seed 2.
     r4 = table.loc["r=4"]
     assert r4["seeds"] == 3 and r4["seed list"] == "0, 1, 2"

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+import torch
 from PIL import Image
 
 from seattn.analysis.compare import grouping, sources, tables
@@ -300,3 +301,42 @@ def test_analyse_of_an_unknown_model_or_split_is_one_clear_line(tmp_path, image_
     assert_one_clean_error_line(
         seattn("analyse", checkpoint, "--split", "test", check=False), "no test split"
     )
+
+
+@pytest.mark.parametrize(
+    ("attention", "ratio", "blocks_spatial"),
+    [("eca", None, False), ("cbam", "4", True), ("none", None, None), ("se", "8", False)],
+)
+def test_train_takes_the_attention_module_as_a_parameter(
+    attention, ratio, blocks_spatial, image_folder, tmp_path
+):
+    from seattn.model.checkpoints import load_model
+    from seattn.model.probe import probe
+
+    run_dir = tmp_path / attention
+    options = ["--ratio", ratio] if ratio else []
+    seattn("train", "--data", image_folder, "--attention", attention, *options,
+           "--epochs", "1", "--batch-size", "16", "--limit", "48", "--threads", "1",
+           "--run-dir", run_dir)  # fmt: skip
+    run = Run(run_dir)
+    assert run.read_status()["state"] == RunState.COMPLETED
+    config = run.read_config()
+    assert config["attention"] == attention
+    assert config["reduction_ratio"] == (int(ratio) if ratio else None)
+    model, _ = load_model(run_dir / "checkpoint.pt")
+    assert model.attention_kind == attention
+    records = probe(model, torch.zeros(1, 3, 32, 32)).blocks
+    if blocks_spatial is None:
+        assert records == []
+    else:
+        assert len(records) == 3
+        assert all((r.spatial is not None) == blocks_spatial for r in records)
+
+
+def test_an_attention_that_needs_a_ratio_without_one_is_one_clear_line(image_folder, tmp_path):
+    result = seattn("train", "--data", image_folder, "--attention", "se", "--ratio", "none",
+                    "--run-dir", tmp_path / "r", check=False)  # fmt: skip
+    assert_one_clean_error_line(result, "needs a reduction ratio")
+    result = seattn("train", "--data", image_folder, "--attention", "sk",
+                    "--run-dir", tmp_path / "r", check=False)  # fmt: skip
+    assert result.returncode == 2 and "se, eca, cbam, none" in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from seattn.model.cnn import SECNN, ConvBlock, count_parameters, count_se_parameters
+from seattn.model.cnn import SECNN, ConvBlock, count_attention_parameters, count_parameters
 
 REFERENCE_PARAMETER_COUNTS = {
     None: 1_147_914,
@@ -26,12 +26,12 @@ def test_se_parameters_are_the_difference_to_the_plain_network():
     plain = count_parameters(SECNN(None))
     for ratio in (2, 4, 8, 16, 32):
         model = SECNN(ratio)
-        assert count_se_parameters(model) == count_parameters(model) - plain
+        assert count_attention_parameters(model) == count_parameters(model) - plain
 
 
 def test_se_blocks_use_the_floored_hidden_width():
     model = SECNN(64)
-    assert [se.hidden_width for _, se in model.se_blocks()] == [1, 1, 2]
+    assert [se.hidden_width for _, se in model.attention_blocks()] == [1, 1, 2]
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
@@ -66,7 +66,7 @@ def test_network_without_se_records_nothing_and_has_no_se_modules():
     model = SECNN(None).eval()
     logits, records = model.forward_recorded(torch.randn(1, 3, 32, 32))
     assert logits.shape == (1, 10) and records == []
-    assert model.se_blocks() == [] and not model.has_se
+    assert model.attention_blocks() == [] and not model.has_attention
 
 
 def test_recorded_forward_leaves_the_model_unchanged():
@@ -77,3 +77,38 @@ def test_recorded_forward_leaves_the_model_unchanged():
     after = model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert not any(m._forward_hooks for m in model.modules())
+
+
+def test_every_attention_kind_sits_in_the_same_place_and_records_what_it_used():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 32, 32)
+    plain = count_parameters(SECNN(None))
+    for kind, extra in (("eca", 3 + 3 + 5), ("cbam", None), ("se", None)):
+        model = SECNN(16, attention=kind).eval()
+        assert model.attention_kind == kind and model.has_attention
+        assert [name for name, _ in model.attention_blocks()] == ["block1", "block2", "block3"]
+        if extra is not None:  # ECA: one kernel per block, nothing else
+            assert count_parameters(model) - plain == extra
+        assert count_attention_parameters(model) == count_parameters(model) - plain
+        logits, records = model.forward_recorded(x)
+        torch.testing.assert_close(logits, model(x))
+        for record in records:
+            scale = record.weights[:, :, None, None]
+            if record.spatial is not None:
+                scale = scale * record.spatial[:, None]
+            torch.testing.assert_close(record.after, record.before * scale)
+        assert all((r.spatial is not None) == (kind == "cbam") for r in records)
+    # ECA has nothing to reduce: the ratio is not kept; no attention is the plain network.
+    assert SECNN(16, attention="eca").reduction_ratio is None
+    assert count_parameters(SECNN(16, attention="none")) == plain
+
+
+def test_checkpoints_of_se_blocks_named_se_still_load():
+    torch.manual_seed(0)
+    model = SECNN(16).eval()
+    legacy = {k.replace(".attention.", ".se."): v for k, v in model.state_dict().items()}
+    assert any(".se.excitation." in k for k in legacy)
+    loaded = SECNN(16).eval()
+    loaded.load_state_dict(legacy, strict=True)
+    x = torch.randn(1, 3, 32, 32)
+    torch.testing.assert_close(loaded(x), model(x))

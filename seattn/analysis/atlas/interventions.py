@@ -32,8 +32,8 @@ import torch
 
 from seattn.data.images import normalize_uint8
 from seattn.model.cnn import SECNN
+from seattn.model.excitation import WeightAdjustment
 from seattn.model.inference import inference_copy, inference_input
-from seattn.model.se import WeightAdjustment
 
 ZERO_FRACTIONS = (0.1, 0.25)
 RANDOM_REPEATS = 3
@@ -157,7 +157,7 @@ def run_interventions(
     progress: ProgressFn | None = None,
 ) -> list[dict]:
     """Accuracy under every planned intervention over ``images`` (uint8) with true ``labels``."""
-    names = [block.name for block in model.blocks if block.se is not None]
+    names = [block.name for block in model.blocks if block.attention is not None]
     planned = plan(names)
     if not planned:
         return []

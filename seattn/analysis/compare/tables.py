@@ -57,7 +57,7 @@ def variants_table(group: ComparisonGroup) -> pd.DataFrame:
     for ratio in group.ratios:
         members = per_model[per_model["variant"] == ratio_label(ratio)]
         shape = architecture(ratio, num_classes)
-        widths = dict(zip(BLOCK_NAMES, shape.se_hidden_widths, strict=False))
+        widths = dict(zip(BLOCK_NAMES, shape.hidden_widths, strict=False))
         row: dict[str, Any] = {
             "variant": ratio_label(ratio),
             "reduction ratio": ratio,
@@ -69,9 +69,9 @@ def variants_table(group: ComparisonGroup) -> pd.DataFrame:
         row.update(
             {
                 "parameters": shape.parameters,
-                "SE parameters": shape.se_parameters,
+                "SE parameters": shape.attention_parameters,
                 "FLOPs per image": shape.flops,
-                "SE FLOPs per image": shape.se_flops,
+                "SE FLOPs per image": shape.attention_flops,
             }
         )
         for column in SEED_QUANTITIES:
