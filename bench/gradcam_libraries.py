@@ -69,7 +69,8 @@ def main() -> None:
     model, config = load_model(default_model_path())
     pool = sample_pool()
     with Image.open(pool.files[pool.classes[3]][0]) as opened:
-        batch = to_model_input([opened.convert("RGB")])
+        # The picture asks for the gradient; the network's parameters do not (as on the page).
+        batch = to_model_input([opened.convert("RGB")]).requires_grad_()
     network = _TappedNetwork(model)
     with torch.no_grad():
         class_index = int(network(batch).argmax())

@@ -8,15 +8,17 @@ torchcam hands out each map at its layer's own resolution (the page draws the bl
 8 pixel grids as they are) and needs only matplotlib beside torch, where pytorch-grad-cam brings
 OpenCV, scikit-learn and SciPy.
 
-Gradients need a model that records them: each call works on its own copy of the network, with
-identity modules as the places the maps are read (the attention modules are called through
-``excite``, which a forward hook would not see). The shared cached model gets no hook, no
-gradient and no change of mode (tests/analysis/test_gradcam.py).
+Each call wraps the network in a module of its own whose blocks pass their maps through identity
+modules, the places the library hooks (the attention modules are called through ``excite``,
+which a forward hook would not see), inside the library's context manager, which removes its
+hooks on the way out. The gradient flows from the picture, which is the one tensor that asks for
+it: the network's parameters do not, so they gather no gradient, and the shared cached model
+gets no hook and no change of mode (tests/analysis/test_gradcam.py). No copy of the network is
+made: a copy cost more than the forward and backward passes together.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,14 +32,14 @@ from seattn.model.cnn import SECNN
 
 
 class _TappedNetwork(nn.Module):
-    """A copy of the network whose blocks pass their maps before and after attention through
-    identity modules, so a CAM library can hook them; same outputs as the original."""
+    """The network with its blocks' maps before and after attention passed through identity
+    modules, so a CAM library can hook them; same outputs as the network alone."""
 
     def __init__(self, model: SECNN) -> None:
         super().__init__()
-        self.network = copy.deepcopy(model).eval()
-        for parameter in self.network.parameters():
-            parameter.requires_grad_(True)
+        if model.training:
+            raise ValueError("Grad-CAM needs a model in eval mode (batch norm as in inference)")
+        self.network = model
         self.before = nn.ModuleList(nn.Identity() for _ in self.network.blocks)
         self.after = nn.ModuleList(nn.Identity() for _ in self.network.blocks)
 
@@ -68,7 +70,7 @@ def grad_cam(model: SECNN, view: Image.Image, class_index: int | None = None) ->
     block, before and after its attention, in one forward and one backward pass."""
     tapped = _TappedNetwork(model)
     layers = [*tapped.before, *tapped.after]
-    batch = to_model_input([view])
+    batch = to_model_input([view]).requires_grad_()
     with GradCAM(tapped, target_layer=layers, input_shape=tuple(batch.shape[1:])) as extractor:
         scores = tapped(batch)
         chosen = int(scores[0].argmax()) if class_index is None else int(class_index)
