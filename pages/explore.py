@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from pages.ui import atlas as atlas_ui
 from pages.ui import examples, models, presentation, text
 from pages.ui.routing import run_through_dashboard
-from seattn.analysis import explore, whatif
+from seattn.analysis import explore, gradcam, whatif
 from seattn.analysis.statistics import STATISTICS
 from seattn.analysis.whatif import BlockMode, DatasetContext, WhatIf
 from seattn.data.cifar10 import class_label
@@ -268,6 +269,51 @@ def what_if_panel(
         ),
         key=f"explore_whatif_bars_{change.name}",
         config=PLOT_CONFIG,
+    )
+
+
+def grad_cam_panel(
+    loaded: models.LoadedModel,
+    image: explore.PreparedImage,
+    view_pixels: np.ndarray,
+    number: int,
+    predicted: str,
+) -> None:
+    """Grad-CAM of the chosen picture at the chosen block, before and after its attention."""
+    st.markdown(
+        _(
+            "**Where the network looks** (Grad-CAM): how much each place of the picture, as the "
+            "block's maps hold it, counts for a class, before and after the block's attention."
+        )
+    )
+    classes = loaded.classes
+    target = st.selectbox(
+        _("Grad-CAM for the class"),
+        [None, *range(len(classes))],
+        format_func=lambda c: (
+            _("the predicted one ({label})").format(label=class_label(predicted))
+            if c is None
+            else class_label(classes[c])
+        ),
+        key="explore_cam_class",
+    )
+    maps = gradcam.grad_cam(loaded.model, image.view, target)
+    st.plotly_chart(
+        figures.maps_over_picture(
+            view_pixels,
+            [maps.before[number], maps.after[number]],
+            [_("Before attention"), _("After attention")],
+            _("Grad-CAM"),
+        ),
+        key=f"explore_gradcam_{maps.block_names[number]}",
+        config=PLOT_CONFIG,
+    )
+    st.caption(
+        _(
+            "Red: places that raise the score of {label}, blue: places that do not. The "
+            "attention moved the map by {shift:.2f} on average (0: not at all, 1: everywhere "
+            "from one end of the scale to the other)."
+        ).format(label=class_label(classes[maps.class_index]), shift=maps.shift(number))
     )
 
 
@@ -658,6 +704,30 @@ else:
             key=f"explore_zoom_chart_{record.name}",
             config=PLOT_CONFIG,
         )
+
+    view_pixels = np.asarray(image.view)
+    if record.spatial is not None:
+        st.markdown(
+            _(
+                "**Spatial attention** (CBAM): after weighting the channels, the block gives "
+                "every position of the maps one more weight from 0 to 1, the same for all "
+                "channels: where in the picture it keeps the response."
+            )
+        )
+        spatial = record.spatial[chosen_index].float().numpy()
+        st.plotly_chart(
+            figures.maps_over_picture(
+                view_pixels,
+                [spatial, spatial],
+                [_("Over the picture"), _("As a heat map")],
+                _("spatial weight"),
+                show_picture=[True, False],
+            ),
+            key=f"explore_spatial_{record.name}",
+            config=PLOT_CONFIG,
+        )
+
+    grad_cam_panel(loaded, image, view_pixels, number, top[chosen_index][0][0])
 
     if len(images) > 1:
         st.markdown(_("**All your images together**: which channels respond to which picture"))

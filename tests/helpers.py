@@ -116,18 +116,21 @@ def write_checkpoint(
     classes: tuple[str, ...] | list[str] = CLASSES,
     data: Path | str | None = None,
     seed: int = 0,
+    attention: str | None = None,
 ) -> Path:
     """An untrained (seeded) model saved as a seattn checkpoint: instant, and enough for code
-    that only needs a real network, not a good one."""
+    that only needs a real network, not a good one. ``attention`` None: written as configs were
+    before ECA and CBAM (the ratio alone says SE or none)."""
     import torch
 
     from seattn.model.checkpoints import save_checkpoint
     from seattn.model.cnn import SECNN
 
     torch.manual_seed(seed)
-    model = SECNN(reduction_ratio=ratio, num_classes=len(classes)).eval()
+    model = SECNN(reduction_ratio=ratio, num_classes=len(classes), attention=attention).eval()
     config = {
-        "reduction_ratio": ratio,
+        **({"attention": attention} if attention is not None else {}),
+        "reduction_ratio": model.reduction_ratio,
         "classes": list(classes),
         "data": str(data) if data is not None else None,
         "val_fraction": 0.25,

@@ -402,6 +402,67 @@ def channel_zoom(
     return feature_map_grid(panels, height=330)
 
 
+# -- where the network looks: maps over the picture ------------------------------------------
+
+HEAT_COLORSCALE = "Jet"  # Grad-CAM's customary scale: what reads as "hot" over a photograph
+
+
+def maps_over_picture(
+    picture: np.ndarray,
+    maps: Sequence[np.ndarray],
+    titles: Sequence[str],
+    colour_title: str,
+    *,
+    show_picture: Sequence[bool] | None = None,
+) -> go.Figure:
+    """The picture ([H, W, 3] uint8, the network's 32x32 view) with each map (0..1, any size,
+    drawn stretched over the whole picture) laid over it half transparent, side by side: Grad-CAM
+    before and after attention, or CBAM's spatial weights. A panel whose ``show_picture`` is
+    False shows its map alone, opaque."""
+    count = len(maps)
+    show_picture = [True] * count if show_picture is None else list(show_picture)
+    layout = _base_layout(
+        height=330,
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        coloraxis={
+            "colorscale": HEAT_COLORSCALE,
+            "cmin": 0,
+            "cmax": 1,
+            "colorbar": {"title": {"text": colour_title, "side": "right"}, "thickness": 12},
+        },
+        annotations=[],
+    )
+    rows, columns = picture.shape[:2]
+    traces = []
+    for index, (heat, title, domain, under) in enumerate(
+        zip(maps, titles, _panel_axes(count), show_picture, strict=True)
+    ):
+        suffix = "" if index == 0 else str(index + 1)
+        _image_axes(layout, index, domain, picture.shape)
+        heat = np.asarray(heat, dtype=np.float32)
+        cell_rows, cell_columns = rows / heat.shape[0], columns / heat.shape[1]
+        axes = {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
+        if under:
+            traces.append({"type": "image", "z": picture, "hoverinfo": "skip", **axes})
+        traces.append(
+            {
+                "type": "heatmap",
+                "z": heat,
+                # one cell of the map covers (rows / map rows) pixels of the picture
+                "x0": (cell_columns - 1) / 2,
+                "dx": cell_columns,
+                "y0": (cell_rows - 1) / 2,
+                "dy": cell_rows,
+                "opacity": 0.5 if under else 1.0,
+                "coloraxis": "coloraxis",
+                "hovertemplate": "%{z:.2f}<extra></extra>",
+                **axes,
+            }
+        )
+        layout["annotations"].append(panel_title(title, domain, y=1.0))
+    return _figure(traces, layout)
+
+
 # -- the Home page's illustration -------------------------------------------------------------
 
 

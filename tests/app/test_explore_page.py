@@ -24,7 +24,14 @@ from seattn.model.checkpoints import load_model, save_checkpoint
 from seattn.model.cnn import SECNN
 from seattn.training.engine import train
 from seattn.training.spec import TrainSpec
-from tests.helpers import PROJECT_ROOT, button, chart_keys, make_class_image, write_image_folder
+from tests.helpers import (
+    PROJECT_ROOT,
+    button,
+    chart_keys,
+    make_class_image,
+    write_checkpoint,
+    write_image_folder,
+)
 
 APP = str(PROJECT_ROOT / "dashboard.py")
 EXPLORE = "pages/explore.py"
@@ -136,10 +143,10 @@ def test_uploads_show_the_prediction_and_the_charts_of_every_block(
     for block in ("block1", "block2", "block3"):
         app.segmented_control(key="explore_block").set_value(block).run()
         assert not app.exception
-        # The chosen block's weight bars, its before/after grid and (two images) the images x
-        # channels matrix; and the prediction above them.
+        # The chosen block's weight bars, its before/after grid, its Grad-CAM and (two images)
+        # the images x channels matrix; and the prediction above them.
         assert chart_keys(app) == ["explore_prediction"] + [
-            f"explore_{chart}_{block}" for chart in ("bars", "maps", "matrix")
+            f"explore_{chart}_{block}" for chart in ("bars", "maps", "gradcam", "matrix")
         ]
         maps = chart(app, f"explore_maps_{block}")
         assert [t["type"] for t in maps["data"]] == ["heatmap", "heatmap"]
@@ -164,14 +171,24 @@ def test_only_the_chosen_blocks_charts_are_drawn(zoo_folder: Path) -> None:
     app = with_one_upload()
     # The default view: block 1 alone, however many blocks the network has.
     assert app.segmented_control(key="explore_block").value == "block1"
-    assert chart_keys(app) == ["explore_prediction", "explore_bars_block1", "explore_maps_block1"]
+    assert chart_keys(app) == [
+        "explore_prediction",
+        "explore_bars_block1",
+        "explore_maps_block1",
+        "explore_gradcam_block1",
+    ]
     assert not app.tabs
     app.selectbox(key="explore_zoom_block1").select_index(1).run()  # the strongest channel
-    assert chart_keys(app)[-1] == "explore_zoom_chart_block1"
+    assert chart_keys(app)[-2:] == ["explore_zoom_chart_block1", "explore_gradcam_block1"]
 
     app.segmented_control(key="explore_block").set_value("block2").run()
     assert not app.exception
-    assert chart_keys(app) == ["explore_prediction", "explore_bars_block2", "explore_maps_block2"]
+    assert chart_keys(app) == [
+        "explore_prediction",
+        "explore_bars_block2",
+        "explore_maps_block2",
+        "explore_gradcam_block2",
+    ]
     bars = chart(app, "explore_bars_block2")
     assert sum(len(trace["x"]) for trace in bars["data"]) == 64  # block 2's channels
 
@@ -536,3 +553,37 @@ def test_a_model_that_cannot_be_measured_says_why(
     assert not app.exception
     assert says(app.error, "could not be measured") and says(app.error, "not among the model's")
     assert not reference_traces(app, "explore_bars_block1")
+
+
+@pytest.mark.parametrize("attention", ["eca", "cbam"])
+def test_explore_reads_eca_and_cbam_models_through_the_same_interface(
+    attention: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    write_checkpoint(zoo / f"{attention}.pt", 4, attention=attention)
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(zoo))
+    app = with_one_upload()
+    assert not app.exception
+    spatial = ["explore_spatial_block1"] if attention == "cbam" else []
+    assert chart_keys(app) == [
+        "explore_prediction",
+        "explore_bars_block1",
+        "explore_maps_block1",
+        *spatial,
+        "explore_gradcam_block1",
+    ]
+    assert sum(len(t["x"]) for t in chart(app, "explore_bars_block1")["data"]) == 32
+    if attention == "cbam":  # over the picture, then alone: one weight per position, 0..1
+        traces = chart(app, "explore_spatial_block1")["data"]
+        assert [t["type"] for t in traces] == ["image", "heatmap", "heatmap"]
+        assert traces[1]["z"] == traces[2]["z"]  # the same map, over the picture and alone
+        assert [traces[1]["opacity"], traces[2]["opacity"]] == [0.5, 1.0]
+    # Grad-CAM before and after the attention, over the picture; another class on request.
+    cam = chart(app, "explore_gradcam_block1")
+    assert [t["type"] for t in cam["data"]] == ["image", "heatmap", "image", "heatmap"]
+    caption = next(c.value for c in app.caption if "moved the map" in c.value)
+    app.selectbox(key="explore_cam_class").set_value(2).run()
+    assert not app.exception
+    assert "stripes" in next(c.value for c in app.caption if "moved the map" in c.value)
+    assert caption != "" and app.selectbox(key="explore_cam_class").value == 2
