@@ -132,3 +132,29 @@ def test_one_class_leaves_eta_squared_undefined_and_says_why(checkpoint, tmp_pat
     block = open_atlas(checkpoint, data=str(single), split="all").summary()["blocks"][0]
     assert block["eta_squared"] is None
     assert "one class" in block["undefined"]["eta_squared"]
+
+
+@pytest.mark.parametrize("attention", ["eca", "cbam"])
+def test_eca_and_cbam_are_measured_through_the_same_interface(attention, tmp_path, folder):
+    checkpoint = write_checkpoint(tmp_path / f"{attention}.pt", 4, data=folder, attention=attention)
+    atlas = open_atlas(checkpoint, data=str(folder), split="all", precision="float32")
+    model, _ = load_model(checkpoint)
+    assert atlas.has_se and [b.name for b in atlas.blocks] == ["block1", "block2", "block3"]
+    request = EvaluationRequest(str(folder.resolve()), Split.ALL)
+    from seattn.analysis.atlas.evaluation_set import load_evaluation_set
+
+    images = load_evaluation_set(request).images
+    with torch.inference_mode():
+        logits, records = model.forward_recorded(normalize_uint8(images))
+        # bypass everywhere: the same network with every channel weight forced to 1
+        forced, _ = model.forward_recorded(
+            normalize_uint8(images), adjust={r.name: torch.ones_like for r in records}
+        )
+    assert torch.allclose(atlas.block("block3").weights, records[2].weights, atol=1e-5)
+    bypass = next(
+        r for r in atlas.summary()["interventions"]
+        if r["kind"] == "bypass" and r["blocks"] == ALL_BLOCKS
+    )  # fmt: skip
+    labels = load_evaluation_set(request).labels
+    expected = (forced.argmax(dim=1) == labels).float().mean().item()
+    assert bypass["accuracy"] == pytest.approx(expected, abs=1e-6)
