@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from seattn.cli.parser import given_recipe, ratio_argument
+from seattn.cli.parser import attention_argument, given_recipe, ratio_argument
 from seattn.settings import default_data_spec
 from seattn.training.spec import TrainSpec, spec_to_resume
 from seattn.training.states import RunState
@@ -64,22 +64,26 @@ def command_train(args: argparse.Namespace) -> int:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
-    from seattn.model.ratios import ratio_label
+    from seattn.model.attention import variant_label
     from seattn.settings import runs_root
     from seattn.training.sweep import parse_seeds, sweep_specs
 
     try:
         ratios = [ratio_argument(part) for part in args.ratios.split(",") if part.strip()]
+        parts = [part for part in args.attentions.split(",") if part.strip()]
+        attentions = [attention_argument(part) for part in parts]
         seeds = parse_seeds(args.seeds)
     except (argparse.ArgumentTypeError, ValueError) as error:
-        raise CommandError(f"bad --ratios or --seeds: {error}") from None
+        raise CommandError(f"bad --ratios, --attentions or --seeds: {error}") from None
     base = _spec({"data": default_data_spec(), **given_recipe(args), **_execution(args)})
     root = args.runs_root or runs_root()
-    for name, spec in sweep_specs(base, ratios, seeds):
+    specs = sweep_specs(base, ratios, seeds, attentions)
+    if not specs:
+        raise CommandError("bad --ratios or --attentions: nothing to train")
+    for name, spec in specs:
         run_dir = root / name
-        print(
-            f"{ratio_label(spec.reduction_ratio)}, seed {spec.seed} -> {run_dir}", file=sys.stderr
-        )
+        variant = variant_label(spec.attention, spec.reduction_ratio)
+        print(f"{variant}, seed {spec.seed} -> {run_dir}", file=sys.stderr)
         state = _run_training(spec, run_dir, resume=run_dir.exists(), quiet=args.quiet)
         if state != RunState.COMPLETED:
             print(f"sweep stopped at {run_dir}: {state}", file=sys.stderr)

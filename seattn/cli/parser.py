@@ -197,15 +197,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser(
         "sweep",
-        help="train several ratios and seeds with one recipe",
-        description="Train one run per (ratio, seed) into --runs-root, one after another. Runs "
-        "are named like sweep-" + ratio_slug(16) + "-seed0-e30; one that exists is resumed.",
+        help="train several ratios, attention modules and seeds with one recipe",
+        description="Train one run per (attention, ratio, seed) into --runs-root, one after "
+        "another. Runs are named like sweep-" + ratio_slug(16) + "-seed0-e30 (SE), "
+        "sweep-eca-seed0-e30, sweep-cbam-" + ratio_slug(16) + "-seed0-e30; one that exists is "
+        "resumed.",
     )
     _add_training_options(sweep, default_data_spec())
     sweep.add_argument(
         "--ratios",
         default=",".join(_ratio_text(r) for r in STANDARD_RATIOS),
         help="comma-separated ratios",
+    )
+    sweep.add_argument(
+        "--attentions",
+        default=str(AttentionKind.SE),
+        help="comma-separated attention modules, of " + ",".join(AttentionKind) + " (default: "
+        "se); the ratios apply to se and cbam, eca and none train once per seed, and a ratio of "
+        "none is the network without attention",
     )
     sweep.add_argument("--seeds", default="0", help="comma-separated seeds, or a range like 0-2")
     sweep.add_argument("--runs-root", type=Path, default=None, help="where the run folders go")

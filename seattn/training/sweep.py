@@ -1,4 +1,9 @@
-"""Sweeps: one run per (reduction ratio, seed) with one recipe, from the CLI or the Compare page.
+"""Sweeps: one run per (variant, seed) with one recipe, from the CLI or the Compare page.
+
+A variant is an attention module and its ratio. The ratios apply to SE and to CBAM's channel MLP;
+ECA and the network without attention have none and train once per seed; a ratio of none is the
+network without attention whichever module was asked for (as ``--ratio none`` always was). The
+default attention is SE alone, so a sweep of ratios is what it was and its runs keep their names.
 
 Both name their runs with :func:`sweep_run_name` and read seeds with :func:`parse_seeds`, so a
 sweep started on the page finds (and skips, or resumes) the runs of one started on the command
@@ -15,6 +20,7 @@ from pathlib import Path
 
 from seattn import settings
 from seattn.i18n import _
+from seattn.model.attention import AttentionKind, resolve
 from seattn.model.ratios import ratio_slug
 from seattn.training import queue
 from seattn.training.recipes import Augmentation, Optimizer
@@ -22,19 +28,32 @@ from seattn.training.runfiles import ACTIVE_STATES, RESUMABLE_STATES, Run, RunSt
 from seattn.training.spec import TrainSpec
 
 
+def variant_slug(attention: AttentionKind | str | None, ratio: int | None) -> str:
+    """The variant in a run name: "r16" and "no-SE" for SE and none (the names sweeps always
+    gave them), "eca", "cbam-r16"."""
+    kind, ratio = resolve(attention, ratio)
+    if kind in (AttentionKind.SE, AttentionKind.NONE):
+        return ratio_slug(ratio)
+    if kind.uses_ratio:
+        return f"{kind.value}-{ratio_slug(ratio)}"
+    return kind.value
+
+
 def sweep_run_name(
     ratio: int | None,
     seed: int,
     epochs: int,
     *,
+    attention: AttentionKind | str | None = None,
     optimizer: str = Optimizer.ADAM_PLATEAU,
     augment: str = Augmentation.COURSE,
 ) -> str:
-    """ "sweep-r16-seed0-e30"; a recipe other than the course's adds its names to the end.
+    """ "sweep-r16-seed0-e30", "sweep-eca-seed0-e30", "sweep-cbam-r16-seed0-e30"; a recipe other
+    than the course's adds its names to the end. ``attention=None``: SE, or none without a ratio.
 
     So sweeps of two recipes never meet in one folder, and the course's keep the names they had.
     """
-    name = f"sweep-{ratio_slug(ratio)}-seed{seed}-e{epochs}"
+    name = f"sweep-{variant_slug(attention, ratio)}-seed{seed}-e{epochs}"
     for chosen, course in ((optimizer, Optimizer.ADAM_PLATEAU), (augment, Augmentation.COURSE)):
         if chosen != course:
             name += f"-{chosen}"
@@ -67,16 +86,43 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def sweep_variants(
+    ratios: Sequence[int | None],
+    attentions: Sequence[AttentionKind | str] = (AttentionKind.SE,),
+) -> list[tuple[AttentionKind, int | None]]:
+    """(attention, ratio) to train, modules in the order given, without repeats: each ratio for
+    SE and CBAM (none: the network without attention), ECA and none once."""
+    variants: list[tuple[AttentionKind, int | None]] = []
+    for attention in attentions:
+        kind = AttentionKind(attention)
+        if kind.uses_ratio:
+            chosen = [resolve(kind if r is not None else AttentionKind.NONE, r) for r in ratios]
+        else:
+            chosen = [resolve(kind, None)]
+        for variant in chosen:
+            if variant not in variants:
+                variants.append(variant)
+    return variants
+
+
 def sweep_specs(
-    base: TrainSpec, ratios: Sequence[int | None], seeds: Sequence[int]
+    base: TrainSpec,
+    ratios: Sequence[int | None],
+    seeds: Sequence[int],
+    attentions: Sequence[AttentionKind | str] = (AttentionKind.SE,),
 ) -> list[tuple[str, TrainSpec]]:
-    """(run name, spec) for every (ratio, seed), ratios outermost."""
+    """(run name, spec) for every (variant, seed), variants outermost (see sweep_variants)."""
     specs = []
-    for ratio in ratios:
+    for attention, ratio in sweep_variants(ratios, attentions):
         for seed in seeds:
-            spec = base.replace(reduction_ratio=ratio, seed=seed)
+            spec = base.replace(attention=attention, reduction_ratio=ratio, seed=seed)
             name = sweep_run_name(
-                ratio, seed, spec.epochs, optimizer=spec.optimizer, augment=spec.augment
+                ratio,
+                seed,
+                spec.epochs,
+                attention=attention,
+                optimizer=spec.optimizer,
+                augment=spec.augment,
             )
             specs.append((name, spec))
     return specs
@@ -104,21 +150,25 @@ def plan_sweep(
     ratios: Sequence[int | None],
     seeds: Sequence[int],
     root: Path | str | None = None,
+    attentions: Sequence[AttentionKind | str] = (AttentionKind.SE,),
 ) -> list[SweepItem]:
-    """One item per (ratio, seed), named as the CLI's sweep names its runs.
+    """One item per (variant, seed), named as the CLI's sweep names its runs.
 
     A run of that name holding the same training is skipped when completed or active, and resumed
     when stopped, failed or interrupted (as the CLI resumes); a run of that name holding another
     (other data or recipe) keeps its name, and the new one gets a free ``-2``, ``-3``... name.
     """
-    if not ratios:
+    if not attentions:
+        raise queue.JobError(_("choose at least one attention module"))
+    if not sweep_variants(ratios, attentions):
         raise queue.JobError(_("choose at least one reduction ratio"))
     if not seeds:
         raise queue.JobError(_("choose at least one seed"))
     base = base.with_absolute_data()
     queue.check_startable(base)
     root_path = Path(settings.runs_root() if root is None else root)
-    return [_plan_one(spec, name, root_path) for name, spec in sweep_specs(base, ratios, seeds)]
+    specs = sweep_specs(base, ratios, seeds, attentions)
+    return [_plan_one(spec, name, root_path) for name, spec in specs]
 
 
 def _plan_one(spec: TrainSpec, base_name: str, root: Path) -> SweepItem:

@@ -271,6 +271,44 @@ def test_sweep_trains_every_ratio_and_seed(image_folder, tmp_path):
     assert table["seeds"].tolist() == [2, 2] and table["best val accuracy std"].notna().all()
 
 
+def test_sweep_trains_attention_modules_beside_the_ratios(image_folder, tmp_path):
+    result = seattn(
+        "sweep",
+        "--data",
+        image_folder,
+        "--attentions",
+        "eca,cbam,none",
+        "--ratios",
+        "8",
+        "--epochs",
+        "1",
+        "--limit",
+        "48",
+        "--batch-size",
+        "16",
+        "--threads",
+        "1",
+        "--runs-root",
+        tmp_path / "sweeps",
+    )
+    names = sorted(p.name for p in (tmp_path / "sweeps").iterdir())
+    assert names == ["sweep-cbam-r8-seed0-e1", "sweep-eca-seed0-e1", "sweep-no-SE-seed0-e1"]
+    assert "ECA, seed 0 -> " in result.stderr and "CBAM r=8, seed 0 -> " in result.stderr
+    for name, attention, ratio in (
+        ("sweep-eca-seed0-e1", "eca", None),
+        ("sweep-cbam-r8-seed0-e1", "cbam", 8),
+        ("sweep-no-SE-seed0-e1", "none", None),
+    ):
+        run = Run(tmp_path / "sweeps" / name)
+        assert run.state() == "completed"
+        config = run.read_config()
+        assert (config["attention"], config["reduction_ratio"]) == (attention, ratio)
+    (group,) = grouping.group_models(sources.read_runs(tmp_path / "sweeps"))
+    assert [v.label for v in group.variants] == ["no SE", "ECA", "CBAM r=8"]
+    bad = seattn("sweep", "--attentions", "se,bogus", check=False)
+    assert bad.returncode == 2 and "--attentions" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_an_image_that_is_fine_predicts_even_when_large(trained_run, tmp_path):
     big = tmp_path / "big.jpg"
     Image.new("RGB", (640, 480), (200, 30, 30)).save(big)

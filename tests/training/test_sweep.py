@@ -39,9 +39,47 @@ def test_sweep_run_name_names_ratio_seed_epochs_and_only_an_unusual_recipe():
     ]
     specs = [spec for _, spec in sweep.sweep_specs(base, [None, 8], [0, 1])]
     assert [(s.reduction_ratio, s.seed) for s in specs] == [(None, 0), (None, 1), (8, 0), (8, 1)]
+    assert [s.attention for s in specs] == ["none", "none", "se", "se"]
     assert all(
-        s.replace(reduction_ratio=None, seed=0) == base.replace(reduction_ratio=None) for s in specs
+        s.replace(attention="none", reduction_ratio=None, seed=0)
+        == base.replace(attention="none", reduction_ratio=None)
+        for s in specs
     )
+
+
+def test_a_sweep_of_attention_modules_names_each_variant_and_keeps_the_ratios_names():
+    assert sweep_run_name(None, 0, 30, attention="eca") == "sweep-eca-seed0-e30"
+    assert sweep_run_name(16, 0, 30, attention="cbam") == "sweep-cbam-r16-seed0-e30"
+    assert sweep_run_name(16, 0, 30, attention="se") == sweep_run_name(16, 0, 30)
+    assert sweep_run_name(None, 0, 30, attention="none") == "sweep-no-SE-seed0-e30"
+    base = TrainSpec(epochs=30)  # SE at r=16: a spec like the forms' and the CLI's
+    specs = sweep.sweep_specs(base, [None, 8, 16], [0], ["se", "eca", "cbam", "none"])
+    assert [name for name, _ in specs] == [
+        "sweep-no-SE-seed0-e30",
+        "sweep-r8-seed0-e30",
+        "sweep-r16-seed0-e30",
+        "sweep-eca-seed0-e30",
+        "sweep-cbam-r8-seed0-e30",
+        "sweep-cbam-r16-seed0-e30",
+    ]  # "none" asked twice (a ratio of none, and the module none) trains once
+    assert [(s.attention, s.reduction_ratio) for _, s in specs] == [
+        ("none", None),
+        ("se", 8),
+        ("se", 16),
+        ("eca", None),
+        ("cbam", 8),
+        ("cbam", 16),
+    ]
+    # The default is SE alone: the same runs as a sweep of ratios always made.
+    assert sweep.sweep_specs(base, [None, 8], [0]) == sweep.sweep_specs(
+        base, [None, 8], [0], ["se"]
+    )
+    # ECA needs no ratio; SE without one has nothing to train.
+    assert [n for n, _ in sweep.sweep_specs(base, [], [0, 1], ["eca"])] == [
+        "sweep-eca-seed0-e30",
+        "sweep-eca-seed1-e30",
+    ]
+    assert sweep.sweep_specs(base, [], [0], ["se"]) == []
 
 
 def test_parse_seeds():
@@ -66,12 +104,13 @@ def test_plan_sweep_names_runs_like_the_cli_and_reuses_what_exists(store, image_
     write_trainer_status(Run(done), {"state": RunState.COMPLETED})
     stopped = root / sweep_run_name(4, 0, 1)
     stopped.mkdir()
-    Run(stopped).write_config({**config, "reduction_ratio": 4})
+    # (The no-SE run's config says "attention": "none"; these say SE, as their names do.)
+    Run(stopped).write_config({**config, "reduction_ratio": 4, "attention": "se"})
     write_trainer_status(Run(stopped), {"state": RunState.STOPPED})
     # Another job (other learning rate) under the name the sweep wants for r=8.
     taken = root / sweep_run_name(8, 0, 1)
     taken.mkdir()
-    Run(taken).write_config({**config, "reduction_ratio": 8, "lr": 0.5})
+    Run(taken).write_config({**config, "reduction_ratio": 8, "attention": "se", "lr": 0.5})
     write_trainer_status(Run(taken), {"state": RunState.COMPLETED})
 
     plan = sweep.plan_sweep(base, [None, 4, 8], [0, 1], root)
@@ -83,8 +122,16 @@ def test_plan_sweep_names_runs_like_the_cli_and_reuses_what_exists(store, image_
     assert actions[(8, 0)] == (sweep.SweepAction.START, "sweep-r8-seed0-e1-2")
     assert actions[(8, 1)] == (sweep.SweepAction.START, "sweep-r8-seed1-e1")
     assert all(item.spec.data == str(image_folder.resolve()) for item in plan)
-    with pytest.raises(jobs.JobError, match="at least one"):
+    with pytest.raises(jobs.JobError, match="at least one reduction ratio"):
         sweep.plan_sweep(base, [], [0], root)
+    with pytest.raises(jobs.JobError, match="at least one attention module"):
+        sweep.plan_sweep(base, [4], [0], root, attentions=[])
+    # Another module under its own name; a run of the same ratio with SE is not it.
+    kinds = sweep.plan_sweep(base, [4], [0], root, attentions=["cbam", "eca"])
+    assert [(i.name, i.action, i.spec.attention) for i in kinds] == [
+        ("sweep-cbam-r4-seed0-e1", sweep.SweepAction.START, "cbam"),
+        ("sweep-eca-seed0-e1", sweep.SweepAction.START, "eca"),
+    ]
     with pytest.raises(jobs.JobError, match="no such folder"):
         sweep.plan_sweep(base.replace(data=str(tmp_path / "absent")), [4], [0], root)
 
@@ -122,7 +169,9 @@ def test_launch_sweep_hands_every_item_to_the_job_queue(monkeypatch, image_folde
     spec = TrainSpec(data=str(image_folder), epochs=1)
     plan = [
         sweep.SweepItem(
-            "a", dataclasses.replace(spec, reduction_ratio=None), sweep.SweepAction.START
+            "a",
+            dataclasses.replace(spec, attention="none", reduction_ratio=None),
+            sweep.SweepAction.START,
         ),
         sweep.SweepItem("b", dataclasses.replace(spec, reduction_ratio=8), sweep.SweepAction.START),
         sweep.SweepItem("c", spec, sweep.SweepAction.RESUME, RunState.STOPPED),
