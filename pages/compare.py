@@ -1,4 +1,5 @@
-"""Compare: SE reduction ratios side by side, and sweeps that train them.
+"""Compare: SE reduction ratios and attention modules (ECA, CBAM) side by side, and sweeps that
+train them.
 
 Thin on purpose: seattn.analysis.compare reads the runs and bundled models, groups them and
 computes every number; seattn.figures.compare draws; this page reads widgets and shows what they
@@ -15,13 +16,14 @@ from pages.ui import atlas as atlas_ui
 from pages.ui import forms, models, text
 from pages.ui.routing import run_through_dashboard
 from seattn import i18n
-from seattn.analysis.compare import attention, grouping, sources, tables
+from seattn.analysis.compare import attention, grouping, sources, speed, tables
 from seattn.analysis.explore import enlarged, uint8_image
 from seattn.data.datasets import DataError, ImageSet
 from seattn.data.examples import sample_image_set
 from seattn.figures import atlas as atlas_figures
 from seattn.figures import compare as compare_figures
 from seattn.i18n import N_, _, ngettext
+from seattn.model.attention import AttentionKind
 from seattn.model.ratios import STANDARD_RATIOS, ratio_label
 from seattn.settings import default_data_spec, runs_root, zoo_dir
 from seattn.training import queue, sweep
@@ -113,6 +115,18 @@ def sweep_form(expanded: bool) -> None:
             key="compare_ratios",
             help=_("'no SE' is the same network without SE blocks: the baseline."),
         )
+        attentions = right.multiselect(
+            _("Attention modules"),
+            list(AttentionKind),
+            default=[AttentionKind.SE],
+            format_func=text.attention_choice,
+            key="compare_attentions",
+            help=_(
+                "The ratios apply to SE and to CBAM's channel bottleneck; ECA and no attention "
+                "train once per seed. 'no SE' among the ratios is the network without attention "
+                "whichever module is chosen."
+            ),
+        )
         seeds_text = right.text_input(
             _("Seeds"),
             "0",
@@ -137,7 +151,7 @@ def sweep_form(expanded: bool) -> None:
         return
     try:
         # Refused, with the data's check, when the data is not here and cannot be fetched.
-        plan = sweep.plan_sweep(base, ratios, seeds, root)
+        plan = sweep.plan_sweep(base, ratios, seeds, root, attentions)
     except queue.DataUnavailable as error:
         st.error(text.data_problem(error.check))
         return
@@ -237,19 +251,21 @@ def table_tab(group: grouping.ComparisonGroup) -> None:
             "images per second std": st.column_config.NumberColumn(format="%.0f"),
             "checkpoint MB": st.column_config.NumberColumn(format="%.2f"),
             "parameters": st.column_config.NumberColumn(format="localized"),
-            "SE parameters": st.column_config.NumberColumn(format="localized"),
+            "attention parameters": st.column_config.NumberColumn(format="localized"),
             "FLOPs per image": st.column_config.NumberColumn(format="localized"),
-            "SE FLOPs per image": st.column_config.NumberColumn(format="localized"),
+            "attention FLOPs per image": st.column_config.NumberColumn(format="localized"),
         },
     )
     st.caption(
         _(
-            "One row per ratio; accuracy, loss, time and speed are the mean over its seeds, and "
-            "'std' their standard deviation (empty with one seed). SE width: the hidden units of "
-            "each block's SE bottleneck (channels ÷ r, at least 1). FLOPs are counted by "
-            "torch.utils.flop_counter for one 32×32 image: convolutions and matrix multiplies "
-            "only. A run's checkpoint also holds the optimiser state; a bundled model's holds "
-            "float16 weights only, so checkpoint sizes compare within a source."
+            "One row per variant (attention module and ratio); accuracy, loss, time and speed "
+            "are the mean over its seeds, and 'std' their standard deviation (empty with one "
+            "seed). Hidden widths: the hidden units of each block's channel bottleneck, SE's or "
+            "CBAM's (channels ÷ r, at least 1); ECA and the network without attention have none. "
+            "Attention parameters and FLOPs: those of the attention modules alone. FLOPs are "
+            "counted by torch.utils.flop_counter for one 32×32 image: convolutions and matrix "
+            "multiplies only. A run's checkpoint also holds the optimiser state; a bundled "
+            "model's holds float16 weights only, so checkpoint sizes compare within a source."
         )
     )
     # The CSV keeps the table's English column names and words: it is read by programs.
@@ -284,18 +300,58 @@ def charts_tab(group: grouping.ComparisonGroup) -> None:
     )
 
 
+def step_time_tab(group: grouping.ComparisonGroup) -> None:
+    """Each variant's training step, timed here once per process (seattn.analysis.compare.speed)."""
+    batch_size = group.recipe.batch_size or speed.DEFAULT_BATCH_SIZE
+    st.caption(
+        _(
+            "Measured here, on this machine's CPU, when this tab is first opened: one training "
+            "step (forward pass, backward pass and the optimiser's update) on a batch of "
+            "{batch_size} images, the group's batch size; the median of {steps} steps after a "
+            "warm-up. The variants are timed one after another on the same machine, so they "
+            "compare with each other; the speeds in the Table were measured wherever and "
+            "whenever each model trained."
+        ).format(batch_size=batch_size, steps=speed.STEPS)
+    )
+    progress = st.empty()
+
+    def report(done: int, total: int) -> None:
+        if done < total:
+            message = _("Timing a training step of every variant ({done} of {total})…")
+            progress.progress(done / total, text=message.format(done=done, total=total))
+        else:
+            progress.empty()
+
+    with st.spinner(_("Timing a training step of every variant…")):
+        times = speed.step_times(group, progress=report)
+    st.plotly_chart(
+        compare_figures.step_time_figure(times), key="compare_step_time", config=PLOT_CONFIG
+    )
+    show_table(
+        times,
+        key="compare_step_times",
+        column_config={
+            "ms per step": st.column_config.NumberColumn(format="%.1f"),
+            "images per second": st.column_config.NumberColumn(format="%.0f"),
+        },
+    )
+
+
 def depth_tab(group: grouping.ComparisonGroup) -> None:
-    """Each SE model's atlas depth measures side by side (seattn.analysis.atlas)."""
+    """Each attention model's atlas depth measures side by side (seattn.analysis.atlas)."""
     st.caption(
         _(
             "How each block's weights behave over the evaluation images (see the Atlas page): "
             "the share that is a fixed gain per channel, how much the class explains, and how "
-            "well the class can be guessed from the weights alone, for every ratio of the group."
+            "well the class can be guessed from the weights alone, for every variant of the "
+            "group, SE, ECA and CBAM alike."
         )
     )
-    with_se = [m for m in group.models if m.has_weights and m.reduction_ratio is not None]
+    with_attention = [
+        m for m in group.models if m.has_weights and m.attention != AttentionKind.NONE
+    ]
     measured, missing = {}, []
-    for model in with_se:
+    for model in with_attention:
         try:
             found = atlas_ui.cached_atlas(model.checkpoint)
         except atlas_ui.AtlasUnavailable as error:
@@ -421,6 +477,12 @@ st.caption(
         "looks like."
     )
 )
+st.caption(
+    _(
+        "Models with ECA or CBAM in place of SE, trained with the same recipe on the same "
+        "images, join the same group: the attention modules side by side."
+    )
+)
 
 groups = grouping.group_models(sources.collect(root, zoo_dir()))
 sweep_form(expanded=not groups)
@@ -440,6 +502,7 @@ group = choose_group(groups)
 TABS = {  # the tabs' names, shown through _()
     N_("Table"): table_tab,
     N_("Charts"): charts_tab,
+    N_("Time per step"): step_time_tab,
     N_("Attention"): attention_tab,
     N_("One image, every ratio"): one_image_tab,
     N_("Across depth (atlas)"): depth_tab,

@@ -16,7 +16,6 @@ from seattn.analysis import monitor
 from seattn.data.datasets import DataCheck
 from seattn.figures import training as train_figures
 from seattn.i18n import _
-from seattn.model.ratios import DEFAULT_REDUCTION_RATIO, STANDARD_RATIOS
 from seattn.settings import max_jobs, runs_root
 from seattn.training import overview, queue
 from seattn.training.runfiles import (
@@ -82,13 +81,12 @@ def edit_again(run: Run) -> None:
     values = {
         **forms.data_values("train", spec.data),
         **forms.recipe_values("train", spec),
+        **forms.attention_values("train", spec),
         "train_augment": spec.augment,
         "train_optimizer": spec.optimizer,
         "train_seed": spec.seed,
         "train_name": "",  # a new run: the failed one keeps its name and its log
     }
-    if spec.reduction_ratio in STANDARD_RATIOS:
-        values["train_ratio"] = spec.reduction_ratio
     # The form's expander is opened through its state: its "expanded" is only where it starts.
     st.session_state.update(values, train_editing=run.name, train_form_open=True)
     st.toast(_(text.EDITING_TOAST).format(run=run.name), icon=":material/edit:")
@@ -127,14 +125,8 @@ def start_form(expanded: bool) -> None:
                 "the split; otherwise 10% is held out for validation."
             ).format(folder_choice=_(text.DATA_FOLDER_CHOICE)),
         )
-        ratio = right.selectbox(
-            _("Model"),
-            STANDARD_RATIOS,
-            index=STANDARD_RATIOS.index(DEFAULT_REDUCTION_RATIO),
-            format_func=text.ratio_choice,
-            key="train_ratio",
-            help=_("The reduction ratio r sets the SE bottleneck: channels / r hidden units."),
-        )
+        attention, ratio = right.columns(2)
+        model = forms.attention_inputs(attention, ratio, "train")
         augment = forms.augmentation_input(right, "train_augment")
         optimizer = forms.optimizer_input(right, "train_optimizer")
         cols = st.columns(5)
@@ -153,7 +145,7 @@ def start_form(expanded: bool) -> None:
     if not pressed:
         return
     spec = forms.spec_from_form(
-        data, reduction_ratio=ratio, seed=int(seed), augment=augment, optimizer=optimizer, **recipe
+        data, seed=int(seed), augment=augment, optimizer=optimizer, **model, **recipe
     )
     if isinstance(spec, str):
         problem.error(spec)

@@ -17,7 +17,7 @@ import torch
 from seattn.analysis.compare import grouping, sources
 from seattn.settings import runs_root
 from tests.helpers import REAL_DATA_ENV, stop_our_jobs, write_image_folder
-from tests.helpers_compare import comparison_store
+from tests.helpers_compare import attention_store, comparison_store
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +59,17 @@ def store(tmp_path_factory, image_folder) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def groups(store) -> list[grouping.ComparisonGroup]:
     return grouping.group_models(sources.collect(store["runs"], store["zoo"]))
+
+
+@pytest.fixture(scope="session")
+def kinds_store(tmp_path_factory, image_folder) -> dict[str, Path]:
+    """The comparison store with an ECA and a CBAM run beside the SE ratios (helpers_compare)."""
+    return attention_store(tmp_path_factory.getbasetemp(), image_folder)
+
+
+@pytest.fixture(scope="session")
+def kinds_groups(kinds_store) -> list[grouping.ComparisonGroup]:
+    return grouping.group_models(sources.collect(kinds_store["runs"], kinds_store["zoo"]))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from seattn.analysis.catalog import ModelSource
 from seattn.analysis.compare import grouping, sources
+from seattn.model.attention import AttentionKind
 from seattn.training.engine import train
 from seattn.training.recipes import Recipe
 from seattn.training.sweep import sweep_run_name
@@ -99,3 +101,20 @@ def synthetic(
 
 def main_group(groups) -> grouping.ComparisonGroup:
     return next(g for g in groups if len(g.ratios) == 3)
+
+
+def attention_store(base: Path, image_folder: Path) -> dict[str, Path]:
+    """The comparison store's runs and zoo, plus an ECA and a CBAM r=4 run of the same recipe on
+    the same images (seed 0, sweep names): one group of five variants. Trained once per session."""
+    main = comparison_store(base, image_folder)
+    store = base / "compare-attention-store"
+    paths = {**main, "runs": store / "runs", "data": store / "data"}
+    if (store / "complete").exists():
+        return paths
+    shutil.copytree(main["runs"], paths["runs"], dirs_exist_ok=True)
+    for kind, ratio in ((AttentionKind.ECA, None), (AttentionKind.CBAM, 4)):
+        spec = tiny_spec(image_folder, ratio).replace(attention=kind)
+        name = sweep_run_name(ratio, 0, 1, attention=kind)
+        train(spec, paths["runs"] / name, data_dir=paths["data"])
+    (store / "complete").touch()
+    return paths

@@ -16,11 +16,15 @@ from streamlit.delta_generator import DeltaGenerator
 from pages.ui import text
 from seattn.data.cifar10 import CIFAR10, is_cifar10
 from seattn.i18n import _
+from seattn.model.attention import AttentionKind
+from seattn.model.ratios import DEFAULT_REDUCTION_RATIO, STANDARD_RATIOS, ratio_label
 from seattn.settings import default_data_spec
 from seattn.training.recipes import DEFAULT_LEARNING_RATES, Augmentation, Optimizer
 from seattn.training.spec import TrainSpec
 
 DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainSpec)}
+# The ratios the ratio box offers: the network without attention is a choice of the Attention box.
+RATIO_CHOICES = tuple(ratio for ratio in STANDARD_RATIOS if ratio is not None)
 
 
 def _configured_default_choice(default: str) -> str:
@@ -125,6 +129,51 @@ def recipe_values(key_prefix: str, spec: TrainSpec) -> dict[str, Any]:
         f"{key_prefix}_lr": None if own_rate else spec.lr,  # empty: the optimiser's own
         f"{key_prefix}_limit": spec.limit or 0,
     }
+
+
+def attention_inputs(
+    attention_container: DeltaGenerator, ratio_container: DeltaGenerator, key_prefix: str
+) -> dict[str, Any]:
+    """Draw the Attention box (SE, ECA, CBAM, no attention) and the Reduction ratio box beside it.
+
+    Returns them as ``TrainSpec`` fields: the ratio only for SE and CBAM, None for ECA and no
+    attention (a form's widgets cannot change one another before it is sent, so the ratio box
+    stays, and its help says when it is ignored). Widget keys: ``<key_prefix>_attention`` and
+    ``<key_prefix>_ratio``.
+    """
+    kinds = list(AttentionKind)
+    attention = attention_container.selectbox(
+        _("Attention"),
+        kinds,
+        index=kinds.index(AttentionKind.SE),
+        format_func=text.attention_choice,
+        key=f"{key_prefix}_attention",
+        help=_(
+            "The attention module in every block: SE, ECA (no reduction ratio), CBAM (channel "
+            "then spatial attention), or none, the baseline."
+        ),
+    )
+    ratio = ratio_container.selectbox(
+        _("Reduction ratio"),
+        RATIO_CHOICES,
+        index=RATIO_CHOICES.index(DEFAULT_REDUCTION_RATIO),
+        format_func=ratio_label,
+        key=f"{key_prefix}_ratio",
+        help=_(
+            "For SE and CBAM: their channel bottleneck has channels / r hidden units. ECA and "
+            "the network without attention have no ratio, and ignore it."
+        ),
+    )
+    kind = AttentionKind(attention)
+    return {"attention": kind, "reduction_ratio": ratio if kind.uses_ratio else None}
+
+
+def attention_values(key_prefix: str, spec: TrainSpec) -> dict[str, Any]:
+    """The session-state values that make :func:`attention_inputs` show ``spec``'s module."""
+    values: dict[str, Any] = {f"{key_prefix}_attention": spec.attention}
+    if spec.reduction_ratio in RATIO_CHOICES:
+        values[f"{key_prefix}_ratio"] = spec.reduction_ratio
+    return values
 
 
 def optimizer_input(container: DeltaGenerator, key: str) -> Optimizer:

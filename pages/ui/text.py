@@ -21,6 +21,7 @@ from seattn.data.datasets import DataAvailability, DataCheck, ImageSet
 from seattn.data.examples import ExamplePool
 from seattn.data.images import ModelCrop
 from seattn.i18n import N_, _, ngettext, pgettext
+from seattn.model.attention import AttentionKind
 from seattn.model.cnn import BlockRecord
 from seattn.model.ratios import ratio_label
 from seattn.training.recipes import DEFAULT_LEARNING_RATES, Augmentation, Optimizer, Recipe
@@ -143,11 +144,22 @@ def recipe_text(recipe: Recipe) -> str:
 # -- models -------------------------------------------------------------------------------------
 
 
-def ratio_choice(ratio: int | None) -> str:
-    """A ratio as the training forms offer it."""
-    if ratio is None:
-        return _("No SE (baseline)")
-    return _("SE, reduction ratio {ratio}").format(ratio=ratio)
+def attention_choice(kind: str) -> str:
+    """An attention module as the training forms offer it."""
+    choices = {
+        AttentionKind.SE: _("SE (Squeeze-and-Excitation)"),
+        AttentionKind.ECA: _("ECA (Efficient Channel Attention)"),
+        AttentionKind.CBAM: _("CBAM (channel and spatial attention)"),
+        AttentionKind.NONE: _("No attention (baseline)"),
+    }
+    return choices.get(kind, str(kind))
+
+
+def attention_word(kind: str) -> str:
+    """An attention module's name in a table: SE, ECA, CBAM as papers write them, or "none"."""
+    if kind == AttentionKind.NONE:
+        return _("no attention")
+    return kind.upper() if kind in set(AttentionKind) else str(kind)
 
 
 def se_text(entry: ModelEntry) -> str:
@@ -632,7 +644,8 @@ def group_labels(groups: Sequence[ComparisonGroup]) -> dict[str, str]:
 
 # The columns a reader looks for first, in that order; the rest follow as the table has them.
 VARIANT_COLUMNS_FIRST = ("variant", "best val accuracy", "best val accuracy std", "seeds")
-SE_WIDTHS_COLUMN = N_("SE widths (blocks 1 · 2 · 3)")  # shown through compare_header
+WIDTHS_COLUMN = N_("hidden widths (blocks 1 · 2 · 3)")  # shown through compare_header
+NO_WIDTH = "–"  # a variant without a channel MLP (ECA, no attention): nothing to widen
 NO_SE = "no SE"  # the variant id of the network without SE (seattn.model.ratios.ratio_label)
 
 # The comparison tables' column names (seattn.analysis.compare and this module), as the page's
@@ -648,11 +661,12 @@ COMPARE_HEADERS = frozenset(
         N_("lr"),
         N_("augment"),
         N_("limit"),
-        N_("ratios"),
+        N_("variants"),
         N_("models"),
         N_("left out"),
         N_("sources"),
         N_("variant"),
+        N_("attention"),
         N_("reduction ratio"),
         N_("seed"),
         N_("seeds"),
@@ -660,11 +674,13 @@ COMPARE_HEADERS = frozenset(
         N_("source"),
         N_("model"),
         N_("block"),
-        SE_WIDTHS_COLUMN,
+        WIDTHS_COLUMN,
         N_("parameters"),
-        N_("SE parameters"),
+        N_("attention parameters"),
         N_("FLOPs per image"),
-        N_("SE FLOPs per image"),
+        N_("attention FLOPs per image"),
+        N_("threads"),
+        N_("ms per step"),
         N_("best val accuracy"),
         N_("final val accuracy"),
         N_("final val loss"),
@@ -726,7 +742,8 @@ def compare_values_for_display(table: pd.DataFrame) -> pd.DataFrame:
     shown = table.copy()
     words = {
         "variant": variant_label,
-        "ratios": lambda ratios: _listed(ratios, variant_label),
+        "variants": lambda variants: _listed(variants, variant_label),
+        "attention": attention_word,
         "source": model_source_word,
         "sources": lambda sources: _listed(sources, model_source_word),
         "block": _block_label,
@@ -742,17 +759,18 @@ def compare_values_for_display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def variants_for_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The ratio table as the page shows it: the best accuracy beside the variant, one "2 · 4 · 8"
-    column for the SE widths ("no SE" instead of empty cells), and no std column that is empty in
-    every row (every ratio trained once). The CSV keeps every column, and its English words;
+    """The variants table as the page shows it: the best accuracy beside the variant, one
+    "2 · 4 · 8" column for the channel MLP's hidden widths ("–" for ECA and no attention, which
+    have none), the variant alone naming the module and ratio, and no std column that is empty in
+    every row (every variant trained once). The CSV keeps every column, and its English words;
     the page translates the rest at the edge (compare_header, compare_values_for_display)."""
-    width_columns = [c for c in table.columns if c.startswith("SE width ")]
-    shown = table.drop(columns=["reduction ratio", *width_columns], errors="ignore")
+    width_columns = [c for c in table.columns if c.startswith("hidden width ")]
+    shown = table.drop(columns=["attention", "reduction ratio", *width_columns], errors="ignore")
     widths = table[width_columns].apply(
-        lambda row: " · ".join(str(int(w)) for w in row) if row.notna().all() else _("no SE"),
+        lambda row: " · ".join(str(int(w)) for w in row) if row.notna().all() else NO_WIDTH,
         axis=1,
     )
-    shown.insert(1, SE_WIDTHS_COLUMN, widths)
+    shown.insert(1, WIDTHS_COLUMN, widths)
     empty_std = [c for c in shown.columns if c.endswith(" std") and shown[c].isna().all()]
     shown = shown.drop(columns=empty_std)
     first = [c for c in VARIANT_COLUMNS_FIRST if c in shown.columns]

@@ -1,8 +1,10 @@
-"""Figures of the ratio comparison: pure functions from seattn.analysis.compare tables to plotly.
+"""Figures of the comparison: pure functions from seattn.analysis.compare tables to plotly.
 
-Each builder returns a Figure and draws nothing. Ratios are categories on the x axis in the order
-the tables give them (no SE, then r growing), not numbers: the SE paper's ablation reads the same
-way, and "no SE" has no place on a numeric axis. A variant keeps its colour in every chart.
+Each builder returns a Figure and draws nothing. Variants are categories on the x axis in the
+order the tables give them (no SE, then r growing, then ECA, then CBAM by ratio), not numbers: the
+SE paper's ablation reads the same way, and "no SE" has no place on a numeric axis. A variant
+keeps its colour in every chart. A group of SE ratios alone is titled as before, by the reduction
+ratio; one that holds ECA or CBAM by its attention variants.
 
 The words are in the active language (seattn.i18n); the tables keep their English column names
 and variant ids ("no SE", "r=16"), translated here only where they are drawn.
@@ -87,6 +89,13 @@ def _category_axis(variants: Sequence[str]) -> dict:
     return {"type": "category", "categoryorder": "array", "categoryarray": list(variants)}
 
 
+def _ratios_only(table: pd.DataFrame) -> bool:
+    """Whether the table's variants are SE ratios and the baseline alone (no ECA, no CBAM)."""
+    if "attention" not in table:
+        return True
+    return bool(table["attention"].isin(["se", "none"]).all())
+
+
 def accuracy_vs_ratio(table: pd.DataFrame, *, height: int = 360) -> go.Figure:
     """Best and final validation accuracy per ratio, with error bars of one std over seeds.
 
@@ -131,25 +140,33 @@ def accuracy_vs_ratio(table: pd.DataFrame, *, height: int = 360) -> go.Figure:
             annotation_text=_("no SE (best)"),
             annotation_position="bottom right",
         )
-    figure.update_xaxes(_category_axis(variants), title_text=_("SE reduction ratio"))
+    ratios_only = _ratios_only(table)
+    figure.update_xaxes(
+        _category_axis(variants),
+        title_text=_("SE reduction ratio") if ratios_only else _("attention module and ratio"),
+    )
     figure.update_yaxes(tickformat=".1%", title_text=_("validation accuracy"), showgrid=True)
-    return _layout(figure, height=height, title=_("Accuracy against reduction ratio"))
+    title = (
+        _("Accuracy against reduction ratio") if ratios_only else _("Accuracy per attention module")
+    )
+    return _layout(figure, height=height, title=title)
 
 
 def parameters_vs_ratio(table: pd.DataFrame, *, height: int = 340) -> go.Figure:
-    """SE-only parameters, total parameters and FLOPs per image, per ratio."""
+    """The attention's own parameters, total parameters and FLOPs per image, per variant."""
     if table.empty:
         return empty_figure(_(NOTHING_TO_COMPARE), height)
     colours = [variant_colours(table["variant"].tolist())[v] for v in table["variant"]]
     variants = [variant_label(v) for v in table["variant"]]
+    own = _("SE parameters") if _ratios_only(table) else _("Attention parameters")
     figure = make_subplots(
         rows=1,
         cols=3,
-        subplot_titles=(_("SE parameters"), _("All parameters"), _("FLOPs per image")),
+        subplot_titles=(own, _("All parameters"), _("FLOPs per image")),
         horizontal_spacing=0.09,
     )
     panels = (
-        (N_("SE parameters"), "bar"),
+        (N_("attention parameters"), "bar"),
         (N_("parameters"), "line"),
         (N_("FLOPs per image"), "line"),
     )
@@ -250,6 +267,31 @@ def learning_curves_figure(curves: pd.DataFrame, *, height: int = 380) -> go.Fig
     figure.update_yaxes(showgrid=True)
     figure.update_yaxes(tickformat=".0%", row=1, col=1)
     return _layout(figure, height=height)
+
+
+def step_time_figure(times: pd.DataFrame, *, height: int = 320) -> go.Figure:
+    """Milliseconds per training step per variant (seattn.analysis.compare.speed), as bars."""
+    if times.empty:
+        return empty_figure(_(NOTHING_TO_COMPARE), height)
+    colours = variant_colours(times["variant"].tolist())
+    variants = [variant_label(v) for v in times["variant"]]
+    figure = go.Figure(
+        go.Bar(
+            x=variants,
+            y=times["ms per step"],
+            marker_color=[colours[v] for v in times["variant"]],
+            text=[f"{v:,.0f}" for v in times["ms per step"]],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=times[["images per second"]].to_numpy(dtype=float),
+            hovertemplate=_("%{x}<br>%{y:,.1f} ms per step<br>%{customdata[0]:,.0f} images/s")
+            + "<extra></extra>",
+            showlegend=False,
+        )
+    )
+    figure.update_xaxes(_category_axis(variants))
+    figure.update_yaxes(rangemode="tozero", showgrid=True, title_text=_("ms per training step"))
+    return _layout(figure, height=height, title=_("Time per training step, measured here"))
 
 
 STATISTIC_TITLES = {  # shown through _()

@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from seattn.analysis.compare import speed
+from seattn.model.attention import AttentionKind
 from seattn.model.checkpoints import load_model
-from seattn.model.cnn import count_parameters, count_attention_parameters
+from seattn.model.cnn import count_attention_parameters, count_parameters
 from seattn.training import queue as jobs
 from seattn.training.runfiles import Run
 from seattn.training.sweep import sweep_run_name
@@ -23,8 +25,7 @@ from tests.helpers import PROJECT_ROOT, button, chart_keys
 PAGE = str(PROJECT_ROOT / "pages" / "compare.py")
 
 
-@pytest.fixture
-def page(store, monkeypatch) -> AppTest:
+def open_compare(store: dict[str, Path], monkeypatch) -> AppTest:
     monkeypatch.setenv("SEATTN_RUNS_DIR", str(store["runs"]))
     monkeypatch.setenv("SEATTN_ZOO_DIR", str(store["zoo"]))
     monkeypatch.setenv("SEATTN_DATA_DIR", str(store["data"]))
@@ -32,6 +33,11 @@ def page(store, monkeypatch) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture
+def page(store, monkeypatch) -> AppTest:
+    return open_compare(store, monkeypatch)
 
 
 def frame_with(at: AppTest, column: str) -> pd.DataFrame:
@@ -48,7 +54,7 @@ def texts(at: AppTest) -> str:
 
 
 def test_the_table_shows_the_runs_metrics_and_the_models_parameter_counts(page, store):
-    table = frame_with(page, "SE parameters").set_index("variant")
+    table = frame_with(page, "attention parameters").set_index("variant")
     assert table.index.tolist() == ["no SE", "r=4", "r=8"]
     for ratio in (None, 8):
         run = Run(store["runs"] / sweep_run_name(ratio, 0, 1))
@@ -62,18 +68,18 @@ def test_the_table_shows_the_runs_metrics_and_the_models_parameter_counts(page, 
         assert row["training seconds"] == pytest.approx(metrics["epoch_seconds"].sum())
         assert row["images per second"] == pytest.approx(metrics["images_per_second"].mean())
         assert row["parameters"] == count_parameters(model)
-        assert row["SE parameters"] == count_attention_parameters(model)
+        assert row["attention parameters"] == count_attention_parameters(model)
     # r=4: the run (seed 0), the bundled model (seed 1) and its metrics-only seed 2.
     r4 = table.loc["r=4"]
     assert r4["seeds"] == 3 and r4["seed list"] == "0, 1, 2"
-    # the best accuracy beside the variant; SE widths in one column, "no SE" rather than empty
+    # the best accuracy beside the variant; hidden widths in one column, "–" rather than empty
     assert list(table.reset_index().columns[:3]) == [
         "variant",
         "best val accuracy",
         "best val accuracy std",
     ]
-    assert r4["SE widths (blocks 1 · 2 · 3)"] == "8 · 16 · 32"
-    assert table.loc["no SE", "SE widths (blocks 1 · 2 · 3)"] == "no SE"
+    assert r4["hidden widths (blocks 1 · 2 · 3)"] == "8 · 16 · 32"
+    assert table.loc["no SE", "hidden widths (blocks 1 · 2 · 3)"] == "–"
     models = frame_with(page, "source")
     accuracies = models.loc[models["variant"] == "r=4", "best val accuracy"]
     assert r4["best val accuracy"] == pytest.approx(accuracies.mean())
@@ -82,13 +88,13 @@ def test_the_table_shows_the_runs_metrics_and_the_models_parameter_counts(page, 
 
 
 def test_runs_on_other_data_are_a_group_of_their_own(page, store):
-    groups = frame_with(page, "ratios")
+    groups = frame_with(page, "variants")
     assert groups["models"].tolist() == [5, 1]
     assert "fingerprint" not in groups.columns  # a hash means nothing to most readers
     assert len(set(groups["group"])) == 2
     page.selectbox(key="compare_group").select_index(1).run()
     assert not page.exception, page.exception
-    table = frame_with(page, "SE parameters")
+    table = frame_with(page, "attention parameters")
     assert table["variant"].tolist() == ["r=4"] and table["seeds"].tolist() == [1]
     metrics = Run(store["runs"] / "other-data-r4").read_metrics()
     assert table["best val accuracy"].iloc[0] == pytest.approx(metrics["val_accuracy"].max())
@@ -213,3 +219,99 @@ def test_one_image_every_ratio_uses_the_sample_pictures_when_the_images_are_not_
     assert "sample pictures that come with seattn" in texts(page)
     assert chart_keys(page) == ["compare_image_weights", "compare_image_correlation"]
     assert page.slider(key="compare_image").max == len(sample_image_set()) - 1
+
+
+@pytest.fixture
+def kinds_page(kinds_store, monkeypatch) -> AppTest:
+    """The Compare page over the SE ratios with an ECA and a CBAM run of the same recipe."""
+    return open_compare(kinds_store, monkeypatch)
+
+
+def test_eca_and_cbam_sit_beside_the_ratios_with_their_own_numbers(kinds_page, kinds_store):
+    groups = frame_with(kinds_page, "variants")
+    assert groups["variants"].tolist()[0] == "no SE, r=4, r=8, ECA, CBAM r=4"
+    table = frame_with(kinds_page, "attention parameters").set_index("variant")
+    assert table.index.tolist() == ["no SE", "r=4", "r=8", "ECA", "CBAM r=4"]
+    for variant, kind, ratio in (("ECA", "eca", None), ("CBAM r=4", "cbam", 4)):
+        run = Run(kinds_store["runs"] / sweep_run_name(ratio, 0, 1, attention=kind))
+        model, _ = load_model(run.checkpoint_path)
+        row = table.loc[variant]
+        assert row["seeds"] == 1
+        assert row["best val accuracy"] == pytest.approx(run.read_metrics()["val_accuracy"].max())
+        assert row["parameters"] == count_parameters(model)
+        assert row["attention parameters"] == count_attention_parameters(model)
+    assert table.loc["ECA", "hidden widths (blocks 1 · 2 · 3)"] == "–"
+    assert table.loc["CBAM r=4", "hidden widths (blocks 1 · 2 · 3)"] == "8 · 16 · 32"
+    # The CSV keeps the English identities: the module beside the ratio.
+    (download,) = kinds_page.get("download_button")
+    assert download.label == "Download the table (CSV)"
+
+
+def test_the_step_time_is_measured_only_when_its_tab_is_opened(kinds_page, monkeypatch):
+    timed = []
+
+    def fake(attention, ratio, *, batch_size, **options):
+        timed.append((attention, ratio, batch_size))
+        return 0.01 * (1 + len(timed))
+
+    monkeypatch.setattr(speed, "training_step_seconds", fake)
+    kinds_page.run()  # the table again: nothing timed
+    assert timed == [] and "compare_step_time" not in chart_keys(kinds_page)
+    open_tab(kinds_page, "Time per step")
+    assert timed == [
+        (AttentionKind.NONE, None, 16),
+        (AttentionKind.SE, 4, 16),
+        (AttentionKind.SE, 8, 16),
+        (AttentionKind.ECA, None, 16),
+        (AttentionKind.CBAM, 4, 16),
+    ]
+    assert chart_keys(kinds_page) == ["compare_step_time"]
+    times = frame_with(kinds_page, "ms per step")
+    assert times["variant"].tolist() == ["no SE", "r=4", "r=8", "ECA", "CBAM r=4"]
+    assert times["ms per step"].tolist() == pytest.approx([20, 30, 40, 50, 60])
+    assert "on this machine's CPU" in texts(kinds_page)
+
+
+def test_the_step_time_tab_times_real_steps(page):
+    speed.training_step_seconds.cache_clear()
+    open_tab(page, "Time per step")
+    times = frame_with(page, "ms per step")
+    assert times["variant"].tolist() == ["no SE", "r=4", "r=8"]
+    assert (times["ms per step"] > 0).all() and (times["batch size"] == 16).all()
+    assert speed.training_step_seconds.cache_info().misses == 3
+    open_tab(page, "Time per step")  # once per process: shown again, not timed again
+    assert speed.training_step_seconds.cache_info().misses == 3
+
+
+def test_the_depth_tab_offers_to_measure_eca_and_cbam_too(kinds_page, monkeypatch, tmp_path):
+    monkeypatch.setenv("SEATTN_DATA_DIR", str(tmp_path / "data"))  # no atlas from other tests
+    open_tab(kinds_page, "Across depth (atlas)")
+    (note,) = [c.value for c in kinds_page.caption if c.value.startswith("Not measured yet")]
+    for variant in ("r=4", "r=8", "ECA", "CBAM r=4"):
+        assert variant in note
+    assert "no SE" not in note  # nothing to measure without attention
+    assert any(b.label == "Measure the 5 models not measured yet" for b in kinds_page.button)
+
+
+def test_a_sweep_of_attention_modules_is_queued_with_their_names(page, monkeypatch, image_folder):
+    started = []
+
+    def fake_start(spec, *, root, name, max_jobs=None):
+        started.append((name, spec.attention, spec.reduction_ratio))
+        return Run(Path(root) / name)
+
+    monkeypatch.setattr(jobs, "start", fake_start)
+    page.radio(key="compare_data").set_value("An image folder")
+    page.text_input(key="compare_folder").set_value(str(image_folder))
+    page.multiselect(key="compare_ratios").set_value([None, 16])
+    assert page.multiselect(key="compare_attentions").value == [AttentionKind.SE]
+    page.multiselect(key="compare_attentions").set_value([AttentionKind.ECA, AttentionKind.CBAM])
+    page.number_input(key="compare_epochs").set_value(2)
+    button(page, "Start the sweep").click().run()
+    assert not page.exception, page.exception
+    assert started == [
+        ("sweep-eca-seed0-e2", "eca", None),
+        ("sweep-no-SE-seed0-e2", "none", None),
+        ("sweep-cbam-r16-seed0-e2", "cbam", 16),
+    ]
+    assert "Sweep: started 3." in texts(page)

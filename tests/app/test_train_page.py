@@ -488,3 +488,40 @@ def test_open_in_explore_hands_the_checkpoint_to_the_explore_page(root, image_fo
     assert not [b for b in at.button if b.label == "Open in Explore"]  # we left the Train page
     assert at.session_state["seattn_model_key"] == "run:trained"  # the picker shows this run
     assert [title.value for title in at.title] == ["Explore"]
+
+
+def test_the_form_gives_the_chosen_attention_and_a_ratio_only_where_it_has_one(
+    root, image_folder, monkeypatch
+):
+    from seattn.training import queue
+
+    asked = []
+
+    def fake_start(spec, *, root, name=None, max_jobs=None):
+        asked.append(spec)
+        raise queue.JobError("not started in this test")
+
+    monkeypatch.setattr(queue, "start", fake_start)
+    at = open_page()
+    assert at.selectbox(key="train_attention").value == "se"  # SE at r=16, as before
+    assert at.selectbox(key="train_ratio").value == 16
+    assert at.selectbox(key="train_attention").options == [
+        "SE (Squeeze-and-Excitation)",
+        "ECA (Efficient Channel Attention)",
+        "CBAM (channel and spatial attention)",
+        "No attention (baseline)",
+    ]
+    for attention in ("eca", "cbam", "none", "se"):
+        fill_form(at, image_folder, epochs=2)  # the ratio box says 4
+        at.selectbox(key="train_attention").set_value(attention)
+        button(at, "Start training").click()
+        at.run()
+        assert not at.exception, at.exception
+        assert [e.value for e in at.error] == ["not started in this test"]
+    assert [(spec.attention, spec.reduction_ratio) for spec in asked] == [
+        ("eca", None),  # ECA has no ratio: the box's 4 is ignored
+        ("cbam", 4),
+        ("none", None),
+        ("se", 4),
+    ]
+    assert all(spec.epochs == 2 and spec.batch_size == 16 for spec in asked)

@@ -1,10 +1,19 @@
-"""Reduction ratios side by side: what the Compare page computes, without the page.
+"""Reduction ratios and attention modules side by side: what the Compare page computes, without
+the page.
 
-    sources    the trained models: completed runs and bundled models, with their extra seeds
+    sources    the trained models: completed runs and bundled models, with their extra seeds;
+               a model's variant, (attention module, ratio)
     grouping   which models are comparable: same images, same recipe
-    tables     one row per model or per ratio, learning curves over seeds
+    tables     one row per model or per variant, learning curves over seeds
+    speed      a training step of each variant, timed on this machine once per process
     attention  excitation statistics and similarity over the validation images, and one image
-               through every ratio
+               through every variant
+
+Variants. SE at each ratio, ECA, CBAM at each ratio and the network without attention
+(seattn.model.attention) compare within a group like ratios always did: a config without
+"attention" reads as before (a ratio: SE; none: no attention), so older runs and bundled models
+keep their groups, variants ("no SE", "r=16") and order. ECA and CBAM follow SE ("ECA",
+"CBAM r=16"); the attention's own parameters and FLOPs are its module's, whatever its kind.
 
 
 Sources. Completed runs of the run store (``SEATTN_RUNS_DIR``) and the bundled models
@@ -19,7 +28,7 @@ within one, so runs of another data set or recipe are never averaged in silently
 a second model with the same (ratio, seed) repeats an experiment instead of adding a seed: it is
 left out of the statistics and listed with the reason (bundled models win, then runs by name).
 
-Variants. One row per ratio in a group; accuracy, loss, time and speed are the mean and the sample
+Statistics. One row per variant in a group; accuracy, loss, time and speed are the mean and the sample
 standard deviation (n - 1) over its seeds. Parameters and FLOPs belong to the architecture, so
 they are computed once per (ratio, classes) on the meta device (no weights, no random numbers).
 

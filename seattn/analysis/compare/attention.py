@@ -1,5 +1,7 @@
-"""Attention across ratios: excitation statistics over the validation images, how alike two
-ratios' attention is (linear CKA), and one image through every ratio (Pearson r).
+"""Attention across variants (SE's ratios, ECA, CBAM): the channel weights' statistics over the
+validation images, how alike two variants' attention is (linear CKA), and one image through every
+variant (Pearson r). Every module hands out the channel weights it used (seattn.model.probe), so
+the three kinds are measured alike; the network without attention has none and is left out.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from seattn.data.cifar10 import CIFAR10, is_cifar10
 from seattn.data.datasets import DataError, ImageSet, load_splits
 from seattn.data.images import normalize_uint8
 from seattn.i18n import _
+from seattn.model.attention import AttentionKind
 from seattn.model.checkpoints import load_model, read_checkpoint
 from seattn.model.cnn import SECNN
 from seattn.model.probe import probe
@@ -170,8 +173,9 @@ def measure_excitation(
     rows = []
     per_variant: dict[str, dict[str, torch.Tensor]] = {}
     shown = {id(m) for m in representatives(group)}
+    order = {variant: index for index, variant in enumerate(group.variants)}
     for model in group.models:
-        if model.checkpoint is None or model.reduction_ratio is None:
+        if model.checkpoint is None or model.attention == AttentionKind.NONE:
             continue
         network, _ = load(model.checkpoint)
         weights = _excitation_weights(network, batch)
@@ -180,7 +184,9 @@ def measure_excitation(
         for block, values in weights.items():
             rows.append(
                 {
+                    "order": order[model.variant_key],
                     "variant": model.variant,
+                    "attention": str(model.attention),
                     "reduction ratio": model.reduction_ratio,
                     "seed": model.seed,
                     "model": model.name,
@@ -189,9 +195,13 @@ def measure_excitation(
                 }
             )
     statistics = pd.DataFrame(rows)
+    summary = _statistics_summary(statistics)
+    if not statistics.empty:
+        statistics["reduction ratio"] = statistics["reduction ratio"].astype("Int64")
+        statistics = statistics.drop(columns="order")
     return ExcitationMeasurement(
         statistics=statistics,
-        summary=_statistics_summary(statistics),
+        summary=summary,
         similarity={
             block: _similarity(per_variant, block, linear_cka) for block in _blocks(per_variant)
         },
@@ -219,12 +229,15 @@ def _similarity(
 
 
 def _statistics_summary(statistics: pd.DataFrame) -> pd.DataFrame:
-    """Per (variant, block): mean over seeds of each statistic, and its std over seeds."""
-    columns = ["variant", "reduction ratio", "block", "seeds"]
+    """Per (variant, block): mean over seeds of each statistic, and its std over seeds, in the
+    group's order of variants."""
+    columns = ["variant", "attention", "reduction ratio", "block", "seeds"]
     columns += [f"{name}{suffix}" for name in STATISTICS for suffix in ("", " std")]
     if statistics.empty:
         return pd.DataFrame(columns=columns)
-    grouped = statistics.groupby(["reduction ratio", "variant", "block"], sort=True)
+    # ECA's ratio is None like the baseline's: dropna=False keeps its rows.
+    keys = ["order", "variant", "attention", "reduction ratio", "block"]
+    grouped = statistics.groupby(keys, sort=True, dropna=False)
     summary = grouped[list(STATISTICS)].mean()
     spread = grouped[list(STATISTICS)].std().add_suffix(" std")
     summary = summary.join(spread).join(grouped.size().rename("seeds")).reset_index()

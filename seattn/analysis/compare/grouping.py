@@ -1,4 +1,8 @@
-"""Which trained models are comparable: the same images (data fingerprint) and the same recipe."""
+"""Which trained models are comparable: the same images (data fingerprint) and the same recipe.
+
+Within a group the variants are (attention module, ratio): SE's ratios, ECA, CBAM's ratios and
+the network without attention, side by side whatever their kind, when their data and recipe match.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from seattn.analysis.catalog import ModelSource
-from seattn.analysis.compare.sources import TrainedModel
-from seattn.model.ratios import ratio_label, ratio_order
+from seattn.analysis.compare.sources import TrainedModel, Variant
+from seattn.model.ratios import ratio_order
 from seattn.training.recipes import Recipe
 
 
@@ -29,45 +33,54 @@ class ComparisonGroup:
     key: str
     data: dict[str, Any]
     recipe: Recipe
-    models: tuple[TrainedModel, ...]  # counted, sorted by (ratio, seed)
-    # Repeats of a (ratio, seed): (the model left out, the counted model it repeats).
+    models: tuple[TrainedModel, ...]  # counted, sorted by (variant, seed)
+    # Repeats of a (variant, seed): (the model left out, the counted model it repeats).
     left_out: tuple[tuple[TrainedModel, TrainedModel], ...]
 
     @property
+    def variants(self) -> list[Variant]:
+        """(attention, ratio) of the group's models: no attention, SE by ratio, ECA, CBAM."""
+        return sorted({m.variant_key for m in self.models}, key=Variant.order)
+
+    @property
     def ratios(self) -> list[int | None]:
+        """The ratios among the variants (None: no attention, or ECA)."""
         return sorted({m.reduction_ratio for m in self.models}, key=ratio_order)
 
     @property
     def classes(self) -> tuple[str, ...]:
         return self.models[0].classes
 
-    def variant_models(self, ratio: int | None) -> list[TrainedModel]:
-        return [m for m in self.models if m.reduction_ratio == ratio]
+    def variant_models(self, variant: Variant | int | None) -> list[TrainedModel]:
+        """The models of one variant; a bare ratio means SE's (None: no attention), as before."""
+        if not isinstance(variant, Variant):
+            variant = Variant.of(None, variant)
+        return [m for m in self.models if m.variant_key == variant]
 
 
 def group_models(models: Iterable[TrainedModel]) -> list[ComparisonGroup]:
-    """Models grouped by (data fingerprint, recipe); the group with the most ratios first."""
+    """Models grouped by (data fingerprint, recipe); the group with the most variants first."""
     by_key: dict[str, list[TrainedModel]] = {}
     for model in models:
         by_key.setdefault(comparison_key(model.data, model.recipe), []).append(model)
     groups = []
     for key, members in by_key.items():
-        kept: dict[tuple[int | None, int | None], TrainedModel] = {}
+        kept: dict[tuple[Variant, int | None], TrainedModel] = {}
         counted, left_out = [], []
         for model in members:
-            identity = (model.reduction_ratio, model.seed)
+            identity = (model.variant_key, model.seed)
             first = kept.get(identity) if model.seed is not None else None
             if first is not None:
                 left_out.append((model, first))
                 continue
             kept[identity] = model
             counted.append(model)
-        counted.sort(key=lambda m: (ratio_order(m.reduction_ratio), m.seed or 0, m.name))
+        counted.sort(key=lambda m: (m.variant_key.order(), m.seed or 0, m.name))
         data, recipe = dict(counted[0].data), counted[0].recipe
         groups.append(ComparisonGroup(key, data, recipe, tuple(counted), tuple(left_out)))
     groups.sort(
         key=lambda g: (
-            -len(g.ratios),
+            -len(g.variants),
             not any(m.source == ModelSource.BUNDLED for m in g.models),
             -len(g.models),
             str(g.data.get("name")),
@@ -93,7 +106,7 @@ def groups_table(groups: Sequence[ComparisonGroup]) -> pd.DataFrame:
                 "lr": group.recipe.lr,
                 "augment": group.recipe.augment,
                 "limit": group.recipe.limit,
-                "ratios": ", ".join(ratio_label(r) for r in group.ratios),
+                "variants": ", ".join(variant.label for variant in group.variants),
                 "models": len(group.models),
                 "left out": len(group.left_out),
                 "sources": ", ".join(sources),
@@ -103,10 +116,10 @@ def groups_table(groups: Sequence[ComparisonGroup]) -> pd.DataFrame:
 
 
 def representatives(group: ComparisonGroup) -> list[TrainedModel]:
-    """One model with weights per ratio (its lowest seed): the one shown for a single image."""
+    """One model with weights per variant (its lowest seed): the one shown for a single image."""
     chosen = []
-    for ratio in group.ratios:
-        with_weights = [m for m in group.variant_models(ratio) if m.has_weights]
+    for variant in group.variants:
+        with_weights = [m for m in group.variant_models(variant) if m.has_weights]
         if with_weights:
             chosen.append(min(with_weights, key=lambda m: (m.seed is None, m.seed or 0)))
     return chosen

@@ -7,22 +7,47 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from seattn import settings, zoo
 from seattn.analysis.catalog import ModelSource
+from seattn.model.attention import AttentionKind, config_attention, resolve, variant_label
 from seattn.model.checkpoints import CheckpointError, read_checkpoint
-from seattn.model.ratios import parse_ratio, ratio_label
 from seattn.settings import zoo_dir
 from seattn.training.recipes import Recipe
 from seattn.training.runfiles import ACTIVE_STATES, Run, RunState, list_runs
 
+# The order variants are listed in: the baseline, SE by growing ratio, ECA, CBAM by ratio.
+KIND_ORDER = (AttentionKind.NONE, AttentionKind.SE, AttentionKind.ECA, AttentionKind.CBAM)
+
+
+class Variant(NamedTuple):
+    """What a comparison sets side by side: an attention module and its ratio (None for ECA
+    and for the network without attention)."""
+
+    attention: AttentionKind
+    reduction_ratio: int | None
+
+    @classmethod
+    def of(cls, attention: AttentionKind | str | None, reduction_ratio: int | None) -> Variant:
+        """The variant as a network is built (seattn.model.attention.resolve): ``attention=None``
+        reads the ratio as configs before ECA and CBAM did, SE for a ratio, none without."""
+        return cls(*resolve(attention, reduction_ratio))
+
+    @property
+    def label(self) -> str:
+        """The English identity tables and charts key it by: "no SE", "r=16", "ECA", "CBAM r=16"."""
+        return variant_label(self.attention, self.reduction_ratio)
+
+    def order(self) -> tuple[int, int]:
+        return KIND_ORDER.index(self.attention), self.reduction_ratio or 0
+
 
 @dataclass(frozen=True, eq=False)
 class TrainedModel:
-    """One trained network (one ratio, one seed) and what its training reported."""
+    """One trained network (one attention variant, one seed) and what its training reported."""
 
     source: ModelSource  # RUN or BUNDLED
     name: str  # run folder name, or bundled model name
@@ -40,10 +65,22 @@ class TrainedModel:
     images_per_second: float | None
     checkpoint: Path | None  # None for a bundled seed reported without weights
     checkpoint_bytes: int | None
+    # None (a record from before ECA and CBAM): the ratio says, SE for a ratio, none without.
+    attention: AttentionKind | None = None
+
+    def __post_init__(self) -> None:
+        kind, ratio = resolve(self.attention, self.reduction_ratio)  # ValueError: no such model
+        object.__setattr__(self, "attention", kind)
+        object.__setattr__(self, "reduction_ratio", ratio)
+
+    @property
+    def variant_key(self) -> Variant:
+        return Variant(self.attention, self.reduction_ratio)
 
     @property
     def variant(self) -> str:
-        return ratio_label(self.reduction_ratio)
+        """The variant's English identity: "no SE" and "r=16" as before, "ECA", "CBAM r=16"."""
+        return self.variant_key.label
 
     @property
     def has_weights(self) -> bool:
@@ -104,10 +141,12 @@ def _from_config(
     source: str, name: str, config: dict[str, Any], history: pd.DataFrame, checkpoint: Path
 ) -> TrainedModel:
     data = config.get("data_description") or {}
+    attention, ratio = config_attention(config)
     return TrainedModel(
         source=source,
         name=name,
-        reduction_ratio=parse_ratio(config.get("reduction_ratio")),
+        attention=attention,
+        reduction_ratio=ratio,
         seed=_whole_number(config.get("seed")),
         classes=tuple(config.get("classes") or data.get("classes") or ()),
         data=dict(data),
@@ -187,10 +226,12 @@ def _bundled_from_metadata(name: str, weights: Path, meta: dict[str, Any]) -> li
         return value if value is not None else from_history[history_key]
 
     epochs = _whole_number(meta.get("epochs")) or len(history) or None
+    attention, ratio = config_attention(meta)  # metadata without "attention": SE or none
     shipped = TrainedModel(
         source=ModelSource.BUNDLED,
         name=str(meta.get("name") or name),
-        reduction_ratio=parse_ratio(meta.get("reduction_ratio")),
+        attention=attention,
+        reduction_ratio=ratio,
         seed=_whole_number(meta.get("seed")),
         classes=tuple(meta.get("classes") or data.get("classes") or ()),
         data=dict(data),

@@ -1,4 +1,9 @@
-"""The comparison's tables: one row per model, one per ratio (mean and std over seeds), curves."""
+"""The comparison's tables: one row per model, one per variant (mean and std over seeds), curves.
+
+A variant is (attention module, ratio). The columns keep their English names in the CSV; those
+that hold the attention's own numbers say "attention" (SE's, ECA's or CBAM's, whichever the row's
+is), and "hidden width <block>" is the channel MLP's (SE's and CBAM's: channels // r, at least 1).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import pandas as pd
 
 from seattn.analysis.compare.grouping import ComparisonGroup
 from seattn.model.architecture import architecture
-from seattn.model.ratios import BLOCK_NAMES, ratio_label, ratio_order
+from seattn.model.ratios import BLOCK_NAMES
 
 # Per-seed quantities: the variants table gives their mean and "<name> std" over seeds.
 SEED_QUANTITIES = {
@@ -26,6 +31,7 @@ def models_table(group: ComparisonGroup) -> pd.DataFrame:
     for model in group.models:
         row: dict[str, Any] = {
             "variant": model.variant,
+            "attention": str(model.attention),
             "reduction ratio": model.reduction_ratio,
             "seed": model.seed,
             "source": model.source,
@@ -47,31 +53,32 @@ def models_table(group: ComparisonGroup) -> pd.DataFrame:
 
 
 def variants_table(group: ComparisonGroup) -> pd.DataFrame:
-    """One row per ratio: architecture, then mean and std over seeds of every per-seed number.
+    """One row per variant: architecture, then mean and std over seeds of every per-seed number.
 
     The std is the sample standard deviation (n - 1); with one seed it is empty, not 0.
     """
     per_model = models_table(group)
     num_classes = len(group.classes) or 10
     rows = []
-    for ratio in group.ratios:
-        members = per_model[per_model["variant"] == ratio_label(ratio)]
-        shape = architecture(ratio, num_classes)
+    for variant in group.variants:
+        members = per_model[per_model["variant"] == variant.label]
+        shape = architecture(variant.reduction_ratio, num_classes, variant.attention)
         widths = dict(zip(BLOCK_NAMES, shape.hidden_widths, strict=False))
         row: dict[str, Any] = {
-            "variant": ratio_label(ratio),
-            "reduction ratio": ratio,
+            "variant": variant.label,
+            "attention": str(variant.attention),
+            "reduction ratio": variant.reduction_ratio,
             "seeds": len(members),
             "seed list": ", ".join(str(s) for s in members["seed"].dropna().tolist()),
         }
         for block in BLOCK_NAMES:
-            row[f"SE width {block}"] = widths.get(block)
+            row[f"hidden width {block}"] = widths.get(block)
         row.update(
             {
                 "parameters": shape.parameters,
-                "SE parameters": shape.attention_parameters,
+                "attention parameters": shape.attention_parameters,
                 "FLOPs per image": shape.flops,
-                "SE FLOPs per image": shape.attention_flops,
+                "attention FLOPs per image": shape.attention_flops,
             }
         )
         for column in SEED_QUANTITIES:
@@ -81,7 +88,7 @@ def variants_table(group: ComparisonGroup) -> pd.DataFrame:
         row["checkpoint MB"] = members["checkpoint MB"].mean()
         rows.append(row)
     frame = pd.DataFrame(rows)
-    integers = ["reduction ratio", *(f"SE width {block}" for block in BLOCK_NAMES)]
+    integers = ["reduction ratio", *(f"hidden width {block}" for block in BLOCK_NAMES)]
     frame[integers] = frame[integers].astype("Int64")
     floats = [c for c in frame.columns if c in SEED_QUANTITIES or c.endswith(" std")]
     frame[floats] = frame[floats].astype("float64")
@@ -95,13 +102,15 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 def learning_curves(group: ComparisonGroup) -> pd.DataFrame:
     """Per variant and epoch: mean and std over seeds of validation accuracy and loss.
 
-    Long format (variant, reduction ratio, epoch, metric, mean, std, seeds), ready to overlay.
+    Long format (variant, attention, reduction ratio, epoch, metric, mean, std, seeds), ready
+    to overlay, in the group's order of variants.
     """
     metrics = {
         "val_accuracy": "validation accuracy",
         "val_loss": "validation loss",
         "train_loss": "training loss",
     }
+    order = {variant: index for index, variant in enumerate(group.variants)}
     parts = []
     for model in group.models:
         history = model.history
@@ -112,9 +121,9 @@ def learning_curves(group: ComparisonGroup) -> pd.DataFrame:
             id_vars="epoch", var_name="metric", value_name="value"
         )
         long["variant"] = model.variant
-        long["order"] = ratio_order(model.reduction_ratio)
+        long["order"] = order[model.variant_key]
         parts.append(long)
-    columns = ["variant", "reduction ratio", "epoch", "metric", "mean", "std", "seeds"]
+    columns = ["variant", "attention", "reduction ratio", "epoch", "metric", "mean", "std", "seeds"]
     if not parts:
         return pd.DataFrame(columns=columns)
     frame = pd.concat(parts, ignore_index=True)
@@ -124,5 +133,8 @@ def learning_curves(group: ComparisonGroup) -> pd.DataFrame:
         .agg(mean="mean", std="std", seeds="count")
         .reset_index()
     )
-    curves["reduction ratio"] = curves["order"].where(curves["order"] > 0).astype("Int64")
+    variants = group.variants
+    curves["attention"] = [str(variants[i].attention) for i in curves["order"]]
+    ratios = [variants[i].reduction_ratio for i in curves["order"]]
+    curves["reduction ratio"] = pd.array(ratios, dtype="Int64")
     return curves[columns]

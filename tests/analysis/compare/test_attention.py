@@ -80,3 +80,28 @@ def test_cka_ignores_channel_order_and_scale():
     unrelated = torch.rand(50, 16, generator=generator)
     assert attention.linear_cka(weights, unrelated) < 0.6
     assert math.isnan(attention.linear_cka(torch.ones(5, 4), weights[:5, :4]))
+
+
+def test_eca_and_cbam_are_measured_beside_the_se_ratios(kinds_store, kinds_groups):
+    group = kinds_groups[0]
+    images = attention.validation_images(group, data_dir=kinds_store["data"])
+    result = attention.measure_excitation(group, images, max_images=12)
+    # Every model with weights and attention: r=4 (two seeds), r=8, ECA, CBAM r=4.
+    assert result.statistics["model"].nunique() == 5
+    summary = result.summary
+    assert list(dict.fromkeys(summary["variant"])) == ["r=4", "r=8", "ECA", "CBAM r=4"]
+    eca = summary[summary["variant"] == "ECA"]
+    assert eca["attention"].unique().tolist() == ["eca"] and eca["reduction ratio"].isna().all()
+    assert eca["block"].tolist() == list(BLOCK_NAMES) and (eca["seeds"] == 1).all()
+    # The ECA row holds the weights the ECA network used, as its probe hands them out.
+    run = Run(kinds_store["runs"] / sweep_run_name(None, 0, 1, attention="eca"))
+    model, _ = load_model(run.checkpoint_path)
+    from seattn.data.images import normalize_uint8
+
+    record = probe(model, normalize_uint8(images.images[:12])).blocks[2]
+    expected = weight_statistics(record.weights)
+    assert eca.iloc[2]["mean"] == pytest.approx(expected["mean"], rel=1e-5)
+    assert result.similarity["block1"].labels == ["r=4", "r=8", "ECA", "CBAM r=4"]
+    seen = attention.image_excitation(group, images.images[0])
+    assert seen.predictions["variant"].tolist() == ["no SE", "r=4", "r=8", "ECA", "CBAM r=4"]
+    assert seen.vectors["block3"].values.shape == (4, BLOCK_CHANNELS[2])

@@ -9,6 +9,7 @@ import dataclasses
 
 from seattn.analysis.catalog import ModelSource
 from seattn.analysis.compare import grouping
+from seattn.model.attention import AttentionKind
 from seattn.training.recipes import Augmentation, Optimizer, Recipe
 from seattn.training.spec import TrainSpec
 from tests.helpers_compare import synthetic
@@ -81,3 +82,55 @@ def test_an_sgd_cosine_model_groups_apart_and_the_table_names_its_optimizer():
     table = grouping.groups_table(groups)
     by_model = {g.models[0].name: row for g, row in zip(groups, table.itertuples(), strict=True)}
     assert by_model["sgd"].optimizer == "sgd-cosine"  # a name in the table; the page words it
+
+
+def test_eca_and_cbam_join_the_se_ratios_of_their_recipe_and_data_as_variants():
+    models = [
+        synthetic("cbam", 16, 0, 0.8, attention="cbam"),
+        synthetic("eca", None, 0, 0.8, attention="eca"),
+        synthetic("r16", 16, 0, 0.8),  # a record from before ECA: a ratio means SE
+        synthetic("plain", None, 0, 0.7),  # and no ratio no attention
+        synthetic("r4", 4, 0, 0.8, attention="se"),
+    ]
+    (group,) = grouping.group_models(models)
+    assert [v.label for v in group.variants] == ["no SE", "r=4", "r=16", "ECA", "CBAM r=16"]
+    assert [m.name for m in group.models] == ["plain", "r4", "r16", "eca", "cbam"]
+    # SE r=16 and CBAM r=16 of one seed are two variants, not a repeat of one experiment.
+    assert not group.left_out
+    assert [m.name for m in group.variant_models(16)] == ["r16"]  # a bare ratio: SE's
+    cbam = grouping.Variant(AttentionKind.CBAM, 16)
+    assert [m.name for m in group.variant_models(cbam)] == ["cbam"]
+    assert grouping.groups_table([group])["variants"].tolist() == [
+        "no SE, r=4, r=16, ECA, CBAM r=16"
+    ]
+    assert [m.variant for m in grouping.representatives(group)] == []  # none has weights
+
+
+def test_a_repeated_eca_seed_is_left_out_and_other_data_stays_apart():
+    first = synthetic("eca-a", None, 0, 0.8, attention="eca")
+    repeat = synthetic("eca-b", None, 0, 0.6, attention="eca")
+    elsewhere = synthetic("eca-c", None, 0, 0.6, attention="eca", data={"fingerprint": "f2"})
+    groups = grouping.group_models([first, repeat, elsewhere])
+    by_name = {g.models[0].name: g for g in groups}
+    assert sorted(by_name) == ["eca-a", "eca-c"] and len(groups) == 2
+    assert by_name["eca-a"].left_out == ((repeat, first),)
+    assert by_name["eca-c"].left_out == ()
+
+
+def test_old_runs_and_bundled_models_group_exactly_as_before(groups, kinds_groups):
+    # The comparison store holds SE ratios and no SE only, with configs that never say
+    # "attention" for the bundled model; their variants and order are those of the ratios.
+    group = groups[0]
+    assert [v.label for v in group.variants] == ["no SE", "r=4", "r=8"]
+    assert {m.attention for m in group.models} == {AttentionKind.NONE, AttentionKind.SE}
+    # The same runs with an ECA and a CBAM run of their recipe beside them: one group of five.
+    main = kinds_groups[0]
+    assert [v.label for v in main.variants] == ["no SE", "r=4", "r=8", "ECA", "CBAM r=4"]
+    assert [len(g.models) for g in kinds_groups] == [7, 1]
+    assert [m.variant for m in grouping.representatives(main)] == [
+        "no SE",
+        "r=4",
+        "r=8",
+        "ECA",
+        "CBAM r=4",
+    ]

@@ -81,3 +81,34 @@ def test_bundled_seed_records_with_a_history_join_the_learning_curves(tmp_path):
     curves = tables.learning_curves(group)
     accuracy = curves[curves["metric"] == "validation accuracy"].set_index("epoch")
     assert accuracy.loc[2, "seeds"] == 2 and accuracy.loc[2, "mean"] == pytest.approx(0.7)
+
+
+def test_a_run_says_its_attention_and_a_config_without_one_reads_as_before(kinds_store):
+    runs = {m.name: m for m in sources.read_runs(kinds_store["runs"])}
+    eca = runs[sweep_run_name(None, 0, 1, attention="eca")]
+    cbam = runs[sweep_run_name(4, 0, 1, attention="cbam")]
+    assert (eca.attention, eca.reduction_ratio, eca.variant) == ("eca", None, "ECA")
+    assert (cbam.attention, cbam.reduction_ratio, cbam.variant) == ("cbam", 4, "CBAM r=4")
+    # A config written before ECA and CBAM existed holds only the ratio.
+    old = kinds_store["runs"].parent / "old-config-runs"
+    for name in (sweep_run_name(None, 0, 1), sweep_run_name(8, 0, 1)):
+        shutil.copytree(kinds_store["runs"] / name, old / name, dirs_exist_ok=True)
+        run = Run(old / name)
+        config = run.read_config()
+        config.pop("attention", None)
+        run.write_config(config)
+    read = {m.name: m for m in sources.read_runs(old)}
+    assert read[sweep_run_name(None, 0, 1)].variant_key == ("none", None)
+    assert read[sweep_run_name(8, 0, 1)].variant_key == ("se", 8)
+    assert read[sweep_run_name(8, 0, 1)].variant == "r=8"
+
+
+def test_a_bundled_model_names_its_attention_in_its_metadata(store, tmp_path):
+    folder = tmp_path / "zoo"
+    shutil.copytree(store["zoo"], folder)
+    meta_path = folder / "se-r4.json"
+    meta = json.loads(meta_path.read_text())
+    assert "attention" not in meta  # exported before the key existed: SE, by its ratio
+    assert {m.variant for m in sources.read_bundled(folder)} == {"r=4"}
+    meta_path.write_text(json.dumps({**meta, "attention": "cbam"}))
+    assert {m.variant for m in sources.read_bundled(folder)} == {"CBAM r=4"}
