@@ -13,18 +13,37 @@ from pages.ui import atlas as atlas_ui
 from pages.ui import models
 from pages.ui.atlas_words import (
     DEFINITIONS,
-    INTERVENTION_NAMES,
     block_sentence,
     block_title,
+    intervention_name,
+    measured_on,
     thumbnail_caption,
 )
 from pages.ui.routing import run_through_dashboard
+from seattn.data.cifar10 import class_label
 from seattn.figures import atlas as figures
+from seattn.i18n import N_, _
 
 run_through_dashboard()
 
 PLOT_CONFIG = {"displaylogo": False}
-VIEWS = ("Depth", "Classes", "Channel", "Interventions")
+VIEWS = ("Depth", "Classes", "Channel", "Interventions")  # identities: state and links use them
+VIEW_NAMES = {  # shown through format_func=lambda view: _(VIEW_NAMES[view])
+    "Depth": N_("Depth"),
+    "Classes": N_("Classes"),
+    "Channel": N_("Channel"),
+    "Interventions": N_("Interventions"),
+}
+# The interventions table's columns (English in the data and its downloads), as the page heads
+# them: renamed at the edge, just before st.dataframe.
+TABLE_HEADERS = {
+    "kind": N_("kind"),
+    "what": N_("what"),
+    "blocks": N_("blocks"),
+    "k": N_("k (share of channels)"),
+    "accuracy": N_("accuracy"),
+    "change": N_("change"),
+}
 VIEW_KEY, BLOCK_KEY, CHANNEL_KEY = "atlas_view", "atlas_block", "atlas_channel"
 _LINK_READ = "atlas_link_read"  # the URL's block and channel were applied in this session
 _PENDING_CHANNEL = "atlas_pending_channel"  # (block, channel) a click chose, for the next run
@@ -69,11 +88,13 @@ def clicked_channel(event) -> int | None:
     return None
 
 
-st.title("Atlas: what SE does across many pictures")
+st.title(_("Atlas: what SE does across many pictures"))
 st.caption(
-    "Explore shows one picture. Here every picture of an evaluation set the model never trained "
-    "on is measured at once, so what SE does *in general* shows: which channels it always damps, "
-    "whether it depends on the class, and what the network loses without it."
+    _(
+        "Explore shows one picture. Here every picture of an evaluation set the model never "
+        "trained on is measured at once, so what SE does *in general* shows: which channels it "
+        "always damps, whether it depends on the class, and what the network loses without it."
+    )
 )
 
 loaded = models.model_or_stop()
@@ -81,41 +102,43 @@ loaded = models.model_or_stop()
 try:
     atlas = atlas_ui.cached_atlas(loaded.entry.path)
 except atlas_ui.AtlasUnavailable as error:
-    st.error(f"**No evaluation images for this model here.** {error}")
+    st.error(_("**No evaluation images for this model here.** {reason}").format(reason=error))
     st.stop()
 
 if atlas is None:
     build = atlas_ui.build_of(loaded.entry.path)
     if build is not None and build.finished and build.error:
-        first, _, detail = build.error.partition("\n\n")
-        st.error(f"Measuring the model failed: {first}")
+        first, _separator, detail = build.error.partition("\n\n")
+        st.error(_("Measuring the model failed: {reason}").format(reason=first))
         if detail:
-            with st.expander("Details"):
+            with st.expander(_("Details")):
                 st.code(detail)
         atlas_ui.forget_build(loaded.entry.path)
     elif build is not None and not build.finished:
         atlas_ui.build_progress(loaded.entry.path)
         st.stop()
     st.info(
-        f"**{loaded.label}** has not been measured yet. One pass over its evaluation images "
-        "records every block's weights and runs some forty interventions: about a minute here, "
-        "then it is kept on disk for every visitor (and for `python -m seattn analyse`)."
+        _(
+            "**{model}** has not been measured yet. One pass over its evaluation images "
+            "records every block's weights and runs some forty interventions: about a minute "
+            "here, then it is kept on disk for every visitor (and for `python -m seattn analyse`)."
+        ).format(model=loaded.label)
     )
-    if st.button("Measure this model", type="primary", icon=":material/play_arrow:"):
+    if st.button(_("Measure this model"), type="primary", icon=":material/play_arrow:"):
         atlas_ui.start_build(loaded.entry.path, loaded.entry.name)
         st.rerun()
     st.stop()
 
 data = atlas.data
 st.markdown(
-    f"**{loaded.label}** on **{atlas.images:,} images** of {data['name']} "
-    f"({data['split']} split), which it never trained on: accuracy "
-    f"**{atlas.clean_accuracy:.1%}**."
+    measured_on(loaded.label, atlas.images, data["name"], data["split"], atlas.clean_accuracy)
 )
 if not atlas.has_se:
     st.info(
-        "This network has no SE blocks, so there are no weights to measure: its accuracy above "
-        "is the baseline the SE models are compared with."
+        _(
+            "This network has no SE blocks, so there are no weights to measure: its accuracy "
+            "above is the baseline the SE models are compared with."
+        )
     )
     st.stop()
 
@@ -123,23 +146,30 @@ block_names = [block.name for block in atlas.blocks]
 apply_link(block_names)
 apply_pending_channel()
 st.session_state.setdefault(VIEW_KEY, "Depth")
-view = st.segmented_control("View", VIEWS, key=VIEW_KEY) or "Depth"
+view = (
+    st.segmented_control(
+        _("View"), VIEWS, format_func=lambda choice: _(VIEW_NAMES[choice]), key=VIEW_KEY
+    )
+    or "Depth"
+)
 summary = atlas.summary()
 
 if view == "Depth":
     st.plotly_chart(figures.depth_figure(summary["blocks"]), config=PLOT_CONFIG, key="atlas_depth")
     for block in summary["blocks"]:
         st.markdown("- " + block_sentence(block, summary["interventions"]))
-    with st.expander("What the measures mean"):
-        st.markdown(DEFINITIONS)
+    with st.expander(_("What the measures mean")):
+        st.markdown(_(DEFINITIONS))
 
 elif view == "Classes":
-    block_name = st.selectbox("Block", block_names, format_func=block_title, key=BLOCK_KEY)
+    block_name = st.selectbox(_("Block"), block_names, format_func=block_title, key=BLOCK_KEY)
     block = atlas.block(block_name)
     st.caption(
-        "Each row: how a class's mean weights differ from the mean over all pictures (red: "
-        "weighted up for this class, blue: down). Channels sorted by their mean weight. Click a "
-        "point on the lines below to open that channel's page."
+        _(
+            "Each row: how a class's mean weights differ from the mean over all pictures (red: "
+            "weighted up for this class, blue: down). Channels sorted by their mean weight. "
+            "Click a point on the lines below to open that channel's page."
+        )
     )
     # Not selectable: plotly.js sends no click selection for heatmap cells.
     st.plotly_chart(
@@ -148,7 +178,11 @@ elif view == "Classes":
         key="atlas_heatmap",
     )
     chosen = st.multiselect(
-        "Classes as lines", atlas.classes, default=atlas.classes[:2], key="atlas_classes"
+        _("Classes as lines"),
+        atlas.classes,
+        default=atlas.classes[:2],
+        format_func=class_label,
+        key="atlas_classes",
     )
     lines = st.plotly_chart(
         figures.class_lines_figure(
@@ -165,15 +199,20 @@ elif view == "Classes":
 
 elif view == "Channel":
     left, right = st.columns(2)
-    block_name = left.selectbox("Block", block_names, format_func=block_title, key=BLOCK_KEY)
+    block_name = left.selectbox(_("Block"), block_names, format_func=block_title, key=BLOCK_KEY)
     block = atlas.block(block_name)
     if st.session_state.get(CHANNEL_KEY, 0) >= block.channels:
         st.session_state[CHANNEL_KEY] = 0
     channel = right.number_input(
-        f"Channel (0–{block.channels - 1})", 0, block.channels - 1, key=CHANNEL_KEY
+        _("Channel (0–{last})").format(last=block.channels - 1),
+        0,
+        block.channels - 1,
+        key=CHANNEL_KEY,
     )
     st.query_params.update(model=loaded.entry.name, block=block_name, channel=str(channel))
-    st.subheader(f"{block_title(block_name)} · channel {channel}")
+    st.subheader(
+        _("{block} · channel {channel}").format(block=block_title(block_name), channel=channel)
+    )
     weights = block.weights[:, channel]
     st.plotly_chart(
         figures.channel_distribution_figure(
@@ -182,9 +221,13 @@ elif view == "Channel":
         config=PLOT_CONFIG,
         key="atlas_distribution",
     )
-    for which, indices in (("highest", block.top[channel]), ("lowest", block.bottom[channel])):
+    headings = (
+        N_("**The {count} pictures that give it the highest weight**"),
+        N_("**The {count} pictures that give it the lowest weight**"),
+    )
+    for heading, indices in zip(headings, (block.top[channel], block.bottom[channel]), strict=True):
         rows = indices.tolist()
-        st.markdown(f"**The {len(rows)} pictures that give it the {which} weight**")
+        st.markdown(_(heading).format(count=len(rows)))
         st.image(
             [atlas.thumbnail(i) for i in rows],
             caption=[
@@ -206,8 +249,11 @@ elif view == "Channel":
 
 else:  # Interventions
     st.caption(
-        "Accuracy when a block's weights are replaced inside the network (later blocks compute "
-        "their own weights from what they then receive). The dashed line is the untouched model."
+        _(
+            "Accuracy when a block's weights are replaced inside the network (later blocks "
+            "compute their own weights from what they then receive). The dashed line is the "
+            "untouched model."
+        )
     )
     st.plotly_chart(
         figures.interventions_figure(summary["interventions"]),
@@ -215,13 +261,15 @@ else:  # Interventions
         key="atlas_interventions",
     )
     table = figures.interventions_table(summary["interventions"])
-    table.insert(1, "what", table["kind"].map(INTERVENTION_NAMES))
+    table.insert(1, "what", table["kind"].map(intervention_name))
+    headers = {column: _(TABLE_HEADERS.get(column, column)) for column in table.columns}
+    column_config = {
+        "accuracy": st.column_config.NumberColumn(format="percent"),
+        "change": st.column_config.NumberColumn(format="percent"),
+        "k": st.column_config.NumberColumn(format="percent"),
+    }
     st.dataframe(
-        table,
+        table.rename(columns=headers),
         hide_index=True,
-        column_config={
-            "accuracy": st.column_config.NumberColumn(format="percent"),
-            "change": st.column_config.NumberColumn(format="percent"),
-            "k": st.column_config.NumberColumn("k (share of channels)", format="percent"),
-        },
+        column_config={headers[c]: config for c, config in column_config.items()},
     )

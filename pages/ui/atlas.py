@@ -20,11 +20,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.ui import models
+from pages.ui import language, models, text
 from seattn import settings
 from seattn.analysis.atlas import Atlas, open_atlas, resolve_request
 from seattn.analysis.atlas.build import cache_path, file_sha
 from seattn.data.datasets import DataError
+from seattn.i18n import _
 from seattn.model.checkpoints import CheckpointError
 
 
@@ -68,7 +69,7 @@ def _atlas_file(model_path: str, mtime_ns: int, data_dir: str, default_data: str
     return str(cache_path(file_sha(Path(model_path)), request))
 
 
-@st.cache_resource(max_entries=16, show_spinner="Reading the model's atlas…")
+@st.cache_resource(max_entries=16, show_spinner=False)
 def _cached(path: str, mtime_ns: int, atlas_file: str, atlas_mtime_ns: int) -> Atlas | None:
     # The atlas file and its mtime only key the cache: a new or rebuilt atlas is read afresh.
     try:
@@ -94,7 +95,9 @@ def cached_atlas(path: Path | str) -> Atlas | None:
         atlas_mtime_ns = location.stat().st_mtime_ns
     except OSError:
         return None
-    return _cached(str(path), mtime_ns, str(location), atlas_mtime_ns)
+    # The spinner shows only when reading takes a while: a cached atlas returns at once.
+    with st.spinner(_("Reading the model's atlas…")):
+        return _cached(str(path), mtime_ns, str(location), atlas_mtime_ns)
 
 
 def build_of(path: Path | str) -> Build | None:
@@ -141,7 +144,7 @@ def forget_build(path: Path | str) -> None:
     _builds().pop(str(Path(path).resolve()), None)
 
 
-@st.fragment(run_every=0.5)
+@language.fragment(run_every=0.5)
 def build_progress(*paths: Path | str) -> None:
     """A progress bar per running build of ``paths``; the whole page reruns once they end."""
     builds = [build for build in map(build_of, paths) if build is not None]
@@ -149,5 +152,5 @@ def build_progress(*paths: Path | str) -> None:
         st.rerun()
     for build in builds:
         if not build.finished:
-            stage = build.stage or "waiting for the one before"
-            st.progress(build.fraction, text=f"Measuring: {stage} ({build.done}/{build.total})")
+            stage = _(build.stage) if build.stage else _("waiting for the one before")
+            st.progress(build.fraction, text=text.atlas_progress(stage, build.done, build.total))

@@ -23,8 +23,10 @@ from plotly.colors import diverging, hex_to_rgb, qualitative
 
 from seattn.analysis.atlas.interventions import ALL_BLOCKS, Kind
 from seattn.analysis.atlas.measures import class_mean_weights
+from seattn.data.cifar10 import class_label
 from seattn.figures.explore import BASE, FONT, HIGHLIGHT, MAPS_COLORSCALE, TEMPLATE
 from seattn.figures.style import MARGIN, TRANSPARENT, empty_figure, level_line, panel_title
+from seattn.i18n import N_, _, ngettext, pgettext
 
 FIXED_COLOUR = BASE
 ADAPTIVE_COLOUR = HIGHLIGHT
@@ -56,24 +58,45 @@ NO_OVERFLOW_CHECK = {"ticklabeloverflow": "allow"}
 LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"}
 DASHED = {"dash": "dash", "color": FLOOR_COLOUR, "width": 1.5}
 
-# The three depth measures: key, panel title, y axis title.
+# The three depth measures: key, panel title, y axis title (the words shown through _()).
 DEPTH_PANELS = (
     (
         "fixed_share",
-        "Fixed gain or adaptation?",
-        "share of weight variance that is a fixed per-channel gain",
+        N_("Fixed gain or adaptation?"),
+        N_("share of weight variance that is a fixed per-channel gain"),
     ),
     (
         "eta_squared",
-        "How much the class explains (η²)",
-        "share of a channel's variation explained by the class",
+        N_("How much the class explains (η²)"),
+        N_("share of a channel's variation explained by the class"),
     ),
     (
         "nearest_class_mean_accuracy",
-        "Class guessed from the weights alone",
-        "accuracy of the nearest class-mean guess",
+        N_("Class guessed from the weights alone"),
+        N_("accuracy of the nearest class-mean guess"),
     ),
 )
+
+
+def block_label(block: str) -> str:
+    """ "block1" as a chart shows it, in the active language ("all" for every block at once)."""
+    if block == ALL_BLOCKS:
+        return pgettext("blocks", "all")
+    number = block.removeprefix("block")
+    return _("block{number}").format(number=number) if number.isdigit() else block
+
+
+def _hover(template: str, **values: str) -> str:
+    """A translated hovertemplate with its {named} placeholders filled in; plotly's own %{...}
+    fields are left for plotly (str.format would take them for its own)."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", value)
+    return template
+
+
+def _depth_panels() -> tuple[list[str], list[str]]:
+    """The depth panels' titles and y axis titles, in the active language."""
+    return [_(p[1]) for p in DEPTH_PANELS], [_(p[2]) for p in DEPTH_PANELS]
 
 
 def _figure(traces: list[dict], layout: dict) -> go.Figure:
@@ -115,6 +138,9 @@ def _row_of_panels(titles: Sequence[str], y_titles: Sequence[str], categories: l
             "type": "category",
             "categoryorder": "array",
             "categoryarray": categories,
+            "tickmode": "array",
+            "tickvals": categories,
+            "ticktext": [block_label(c) for c in categories],
         }
         layout[f"yaxis{s}"] = {
             "anchor": f"x{s}",
@@ -147,7 +173,7 @@ def _floor_line(x: list[str], y: list[float | None], name: str, index: int) -> d
         "mode": "lines+markers",
         "line": DASHED,
         "marker": {"symbol": "line-ew-open", "size": 22, "line": {"width": 2}},
-        "hovertemplate": "%{x}<br>" + name + ": %{y:.1%}<extra></extra>",
+        "hovertemplate": _hover(_("%{x}<br>{measure}: %{y:.1%}"), measure=name) + "<extra></extra>",
         **_on(index),
     }
 
@@ -161,7 +187,7 @@ def depth_figure(blocks: list[dict]) -> go.Figure:
     A measure the data cannot define (None) leaves its bar out and says "not defined" there.
     """
     if not blocks:
-        return empty_figure("This model has no SE blocks: there is nothing to measure", 380)
+        return empty_figure(_("This model has no SE blocks: there is nothing to measure"), 380)
     names = [str(b["name"]) for b in blocks]
     fixed = [_value(b, "fixed_share") for b in blocks]
     adaptive = [None if f is None else 1.0 - f for f in fixed]
@@ -178,19 +204,20 @@ def depth_figure(blocks: list[dict]) -> go.Figure:
             "customdata": names,
             "name": name,
             "marker": {"color": colour},
-            "hovertemplate": "%{customdata}<br>" + name + ": %{y:.1%}<extra></extra>",
+            "hovertemplate": _hover(_("%{customdata}<br>{measure}: %{y:.1%}"), measure=name)
+            + "<extra></extra>",
             **_on(index),
         }
 
     traces = [
-        bars(fixed, "fixed per-channel gain", FIXED_COLOUR, 0),
-        bars(adaptive, "per-picture adaptation", ADAPTIVE_COLOUR, 0),
-        bars(eta, "explained by the class (η²)", ETA_COLOUR, 1),
-        _floor_line(names, shuffled, "chance floor (labels shuffled)", 1),
-        bars(nearest, "nearest class-mean accuracy", NEAREST_COLOUR, 2),
-        _floor_line(names, chance, "chance", 2),
+        bars(fixed, _("fixed per-channel gain"), FIXED_COLOUR, 0),
+        bars(adaptive, _("per-picture adaptation"), ADAPTIVE_COLOUR, 0),
+        bars(eta, _("explained by the class (η²)"), ETA_COLOUR, 1),
+        _floor_line(names, shuffled, _("chance floor (labels shuffled)"), 1),
+        bars(nearest, _("nearest class-mean accuracy"), NEAREST_COLOUR, 2),
+        _floor_line(names, chance, _("chance"), 2),
     ]
-    layout = _row_of_panels([p[1] for p in DEPTH_PANELS], [p[2] for p in DEPTH_PANELS], names) | {
+    layout = _row_of_panels(*_depth_panels(), names) | {
         "barmode": "stack",
         "bargap": 0.35,
     }
@@ -200,7 +227,7 @@ def depth_figure(blocks: list[dict]) -> go.Figure:
             if value is None:
                 layout["annotations"].append(
                     {
-                        "text": "not defined",
+                        "text": _("not defined"),
                         "xref": f"x{s}",
                         "yref": f"y{s}",
                         "x": name,
@@ -216,14 +243,16 @@ def depth_figure(blocks: list[dict]) -> go.Figure:
 def depth_comparison_figure(series: dict[str, list[dict]]) -> go.Figure:
     """The depth measures of several models on shared axes: one line per model, chance in grey."""
     if not series:
-        return empty_figure("Choose models to compare their atlases", 380)
+        return empty_figure(_("Choose models to compare their atlases"), 380)
     names = list(dict.fromkeys(str(b["name"]) for blocks in series.values() for b in blocks))
     if not names:
-        return empty_figure("None of these models has SE blocks: there is nothing to compare", 380)
+        return empty_figure(
+            _("None of these models has SE blocks: there is nothing to compare"), 380
+        )
     traces: list[dict] = []
     floors = (None, "eta_squared_shuffled", "chance")
-    floor_names = (None, "chance floor (labels shuffled)", "chance")
-    for index, (key, _, _) in enumerate(DEPTH_PANELS):
+    floor_names = (None, _("chance floor (labels shuffled)"), _("chance"))
+    for index, (key, _title, _y_title) in enumerate(DEPTH_PANELS):
         for number, (label, blocks) in enumerate(series.items()):
             if not blocks:
                 continue
@@ -258,12 +287,16 @@ def depth_comparison_figure(series: dict[str, list[dict]]) -> go.Figure:
                         "showlegend": first,
                         "mode": "lines",
                         "line": DASHED,
-                        "hovertemplate": f"{label}<br>%{{x}}: {floor_names[index]} %{{y:.1%}}"
-                        "<extra></extra>",
+                        "hovertemplate": _hover(
+                            _("{model}<br>%{x}: {floor} %{y:.1%}"),
+                            model=label,
+                            floor=floor_names[index],
+                        )
+                        + "<extra></extra>",
                         **_on(index),
                     }
                 )
-    layout = _row_of_panels([p[1] for p in DEPTH_PANELS], [p[2] for p in DEPTH_PANELS], names)
+    layout = _row_of_panels(*_depth_panels(), names)
     return _figure(traces, layout)
 
 
@@ -309,13 +342,13 @@ def class_profile_heatmap(
     """Class x channel: how much higher or lower each class's mean weight is than the mean over
     all images. Rows are the classes present; blue below the mean, red above, white on it."""
     if len(labels) == 0:
-        return empty_figure("No images to measure", 360)
+        return empty_figure(_("No images to measure"), 360)
     order = channel_order(block_weights)
     weights = block_weights.double()
-    means, _ = class_mean_weights(weights, labels)
+    means, _counts = class_mean_weights(weights, labels)
     deviation = (means - weights.mean(dim=0))[:, order].numpy().astype(np.float32)
     present = labels.unique().tolist()
-    rows = [classes[c] for c in present]
+    rows = [class_label(classes[c]) for c in present]
     peak = float(np.abs(deviation).max(initial=0.0)) or 1e-6
     channels = np.array(order, dtype=np.int16)
     return _figure(
@@ -331,17 +364,21 @@ def class_profile_heatmap(
                 "zmax": peak,
                 "zmid": 0,
                 "colorbar": {
-                    "title": {"text": "class mean −<br>overall mean"},
+                    "title": {"text": _("class mean −<br>overall mean")},
                     "thickness": 12,
                     **NO_OVERFLOW_CHECK,
                 },
-                "hovertemplate": "%{y}, channel %{customdata}<br>"
-                "class mean − overall mean: %{z:+.3f}<extra></extra>",
+                "hovertemplate": _(
+                    "%{y}, channel %{customdata}<br>class mean − overall mean: %{z:+.3f}"
+                )
+                + "<extra></extra>",
             }
         ],
         _layout(
-            f"{block}: how each class's weights differ from the average",
-            xaxis=_channel_axis(order, "channel (highest mean weight first)"),
+            _("{block}: how each class's weights differ from the average").format(
+                block=block_label(block)
+            ),
+            xaxis=_channel_axis(order, _("channel (highest mean weight first)")),
             yaxis={"type": "category", "autorange": "reversed", "automargin": True},
             height=130 + 28 * len(rows),
             margin=HEATMAP_MARGIN,
@@ -361,12 +398,12 @@ def class_lines_figure(
     over the class's images, against the mean over all images. Where the lines part, SE treats
     the classes differently."""
     if len(labels) == 0:
-        return empty_figure("No images to measure", 380)
+        return empty_figure(_("No images to measure"), 380)
     order = channel_order(block_weights)
     weights = block_weights.double()
     # One pass for every class: std from the class means of w and of w² (float64, w in [0, 1]).
     means, counts = class_mean_weights(weights, labels)
-    squares, _ = class_mean_weights(weights * weights, labels)
+    squares, _counts = class_mean_weights(weights * weights, labels)
     spreads = (squares - means * means).clamp_min(0).sqrt()
     means = means[:, order].numpy().astype(np.float32)
     spreads = spreads[:, order].numpy().astype(np.float32)
@@ -381,6 +418,7 @@ def class_lines_figure(
             continue
         mean, spread, images = means[number], spreads[number], int(counts[number])
         colour = _class_colour(classes, name)
+        shown = class_label(name)
         traces.append(
             {
                 "type": "scatter",
@@ -393,7 +431,7 @@ def class_lines_figure(
                 "hoverinfo": "skip",
                 "showlegend": False,
                 "legendgroup": name,
-                "name": f"{name} ± 1 std",
+                "name": _("{name} ± 1 std").format(name=shown),
             }
         )
         traces.append(
@@ -403,14 +441,19 @@ def class_lines_figure(
                 "y": mean,
                 "customdata": channels,
                 "text": [f"{s:.3f}" for s in spread.tolist()],
-                "name": f"{name} ({images} images)",
+                "name": ngettext(
+                    "{name} ({count} image)", "{name} ({count} images)", images
+                ).format(name=shown, count=images),
                 "legendgroup": name,
                 # markers: plotly selects points by click only on traces that draw them
                 "mode": "lines+markers",
                 "marker": {"size": 5, "color": colour},
                 "line": {"color": colour, "width": 1.8},
-                "hovertemplate": f"{name}, channel %{{customdata}}<br>"
-                "mean weight %{y:.3f} ± %{text}<extra></extra>",
+                "hovertemplate": _hover(
+                    _("{name}, channel %{customdata}<br>mean weight %{y:.3f} ± %{text}"),
+                    name=shown,
+                )
+                + "<extra></extra>",
             }
         )
     overall = weights.mean(dim=0)[order].numpy().astype(np.float32)
@@ -420,22 +463,24 @@ def class_lines_figure(
             "x": positions,
             "y": overall,
             "customdata": channels,
-            "name": f"all images ({len(labels)})",
+            "name": _("all images ({count})").format(count=len(labels)),
             "mode": "lines+markers",
             "marker": {"size": 6, "color": MEAN_COLOUR},
             "line": {"color": MEAN_COLOUR, "width": 2.5},
-            "hovertemplate": "all images, channel %{customdata}<br>"
-            "mean weight %{y:.3f}<extra></extra>",
+            "hovertemplate": _("all images, channel %{customdata}<br>mean weight %{y:.3f}")
+            + "<extra></extra>",
         }
     )
     return _figure(
         traces,
         _layout(
-            f"{block}: mean weight per channel, by class (band: ± 1 std over its images)",
-            xaxis=_channel_axis(order, "channel (highest mean weight over all images first)"),
+            _("{block}: mean weight per channel, by class (band: ± 1 std over its images)").format(
+                block=block_label(block)
+            ),
+            xaxis=_channel_axis(order, _("channel (highest mean weight over all images first)")),
             yaxis={
                 "range": [0, 1],
-                "title": {"text": "SE weight"},
+                "title": {"text": _("SE weight")},
                 "showgrid": True,
                 **NO_OVERFLOW_CHECK,
             },
@@ -474,7 +519,7 @@ def channel_distribution_figure(
     """One channel's weight over the images, a box per class: does this channel listen to the
     class? Boxes come from quartiles computed here (whiskers at 1.5 IQR, no single points)."""
     if len(labels) == 0:
-        return empty_figure("No images to measure", 360)
+        return empty_figure(_("No images to measure"), 360)
     values = weights.double().numpy()
     label_values = labels.numpy()
     traces = []
@@ -485,8 +530,8 @@ def channel_distribution_figure(
         traces.append(
             {
                 "type": "box",
-                "x": [name],
-                "name": name,
+                "x": [class_label(name)],
+                "name": class_label(name),
                 **_box_statistics(mine),
                 "orientation": "v",
                 "boxpoints": False,
@@ -501,18 +546,28 @@ def channel_distribution_figure(
     return _figure(
         traces,
         _layout(
-            f"{block}, channel {channel}: its weight, class by class",
-            xaxis={"type": "category", "categoryorder": "array", "categoryarray": classes},
+            _("{block}, channel {channel}: its weight, class by class").format(
+                block=block_label(block), channel=channel
+            ),
+            xaxis={
+                "type": "category",
+                "categoryorder": "array",
+                "categoryarray": [class_label(name) for name in classes],
+            },
             yaxis={
                 "range": [0, 1.02],
-                "title": {"text": "SE weight"},
+                "title": {"text": _("SE weight")},
                 "showgrid": True,
                 **NO_OVERFLOW_CHECK,
             },
             height=360,
             margin=DISTRIBUTION_MARGIN,
             **level_line(
-                mean, f"mean over all images {mean:.2f}", FLOOR_COLOUR, dash="dash", width=1.5
+                mean,
+                _("mean over all images {mean:.2f}").format(mean=mean),
+                FLOOR_COLOUR,
+                dash="dash",
+                width=1.5,
             ),
         ),
     )
@@ -532,12 +587,19 @@ def mean_map_figure(feature_map: torch.Tensor, *, block: str, channel: int) -> g
                 "colorscale": MAPS_COLORSCALE,
                 "zmin": 0,
                 "zmax": peak if peak > 0 else 1.0,
-                "colorbar": {"title": {"text": "activation"}, "thickness": 12, **NO_OVERFLOW_CHECK},
-                "hovertemplate": "row %{y}, column %{x}<br>activation %{z:.3f}<extra></extra>",
+                "colorbar": {
+                    "title": {"text": _("activation")},
+                    "thickness": 12,
+                    **NO_OVERFLOW_CHECK,
+                },
+                "hovertemplate": _("row %{y}, column %{x}<br>activation %{z:.3f}")
+                + "<extra></extra>",
             }
         ],
         _layout(
-            f"{block}, channel {channel}: mean map over its top images",
+            _("{block}, channel {channel}: mean map over its top images").format(
+                block=block_label(block), channel=channel
+            ),
             xaxis={"visible": False, "constrain": "domain", "range": [-0.5, columns - 0.5]},
             yaxis={
                 "visible": False,
@@ -572,7 +634,7 @@ def interventions_figure(interventions: list[dict]) -> go.Figure:
     against the clean accuracy: a drop says the network needed what was taken away."""
     records = [r for r in interventions if r["kind"] != Kind.CLEAN]
     if not records:
-        return empty_figure("No interventions: this model has no SE blocks", 420)
+        return empty_figure(_("No interventions: this model has no SE blocks"), 420)
     clean = _clean_accuracy(interventions)
     blocks = list(dict.fromkeys(r["blocks"] for r in records if r["blocks"] != ALL_BLOCKS))
     where = blocks + ([ALL_BLOCKS] if any(r["blocks"] == ALL_BLOCKS for r in records) else [])
@@ -586,29 +648,44 @@ def interventions_figure(interventions: list[dict]) -> go.Figure:
             "type": "bar",
             "x": [r["blocks"] for r in members],
             "y": accuracy,
+            # Each bar's place in words, for the hover only (%{x} is the block's id).
+            "text": [block_label(r["blocks"]) for r in members],
+            "textposition": "none",
             "name": label,
             "marker": {"color": qualitative.D3[number % len(qualitative.D3)]},
-            "hovertemplate": f"{label} on %{{x}}<br>accuracy %{{y:.1%}}<extra></extra>",
+            "hovertemplate": _hover(
+                _("{intervention} on %{text}<br>accuracy %{y:.1%}"), intervention=label
+            )
+            + "<extra></extra>",
         }
         if clean is not None:
             trace["customdata"] = [a - clean for a in accuracy]
             trace["hovertemplate"] = (
-                f"{label} on %{{x}}<br>accuracy %{{y:.1%}} "
-                "(%{customdata:+.1%} against clean)<extra></extra>"
+                _hover(
+                    _(
+                        "{intervention} on %{text}<br>accuracy %{y:.1%} "
+                        "(%{customdata:+.1%} against clean)"
+                    ),
+                    intervention=label,
+                )
+                + "<extra></extra>"
             )
         traces.append(trace)
     layout = _layout(
-        "Accuracy when SE's weights are replaced",
+        _("Accuracy when SE's weights are replaced"),
         xaxis={
             "type": "category",
             "categoryorder": "array",
             "categoryarray": where,
-            "title": {"text": "where (one block, or all blocks at once)"},
+            "tickmode": "array",
+            "tickvals": where,
+            "ticktext": [block_label(w) for w in where],
+            "title": {"text": _("where (one block, or all blocks at once)")},
         },
         yaxis={
             "range": [0, 1],
             "tickformat": ".0%",
-            "title": {"text": "accuracy"},
+            "title": {"text": _("accuracy")},
             **NO_OVERFLOW_CHECK,
         },
         barmode="group",
@@ -636,7 +713,7 @@ def interventions_figure(interventions: list[dict]) -> go.Figure:
                 "y": clean,
                 "xanchor": "right",
                 "yanchor": "bottom",
-                "text": f"clean accuracy {clean:.1%}",
+                "text": _("clean accuracy {accuracy:.1%}").format(accuracy=clean),
                 "showarrow": False,
                 "font": {"size": 11, "color": MEAN_COLOUR},
             }
