@@ -170,7 +170,7 @@ def attention_inputs(
 
 def attention_values(key_prefix: str, spec: TrainSpec) -> dict[str, Any]:
     """The session-state values that make :func:`attention_inputs` show ``spec``'s module."""
-    values: dict[str, Any] = {f"{key_prefix}_attention": spec.attention}
+    values: dict[str, Any] = {f"{key_prefix}_attention": spec.attention_kind}
     if spec.reduction_ratio in RATIO_CHOICES:
         values[f"{key_prefix}_ratio"] = spec.reduction_ratio
     return values

@@ -163,12 +163,15 @@ def attention_word(kind: str) -> str:
 
 
 def se_text(entry: ModelEntry) -> str:
-    """'SE r=16' / 'no SE'; '' when the model's record does not say."""
+    """'SE r=16', 'ECA', 'CBAM r=16' / 'no SE'; '' when the model's record does not say."""
     if not entry.ratio_known:
         return ""
-    if entry.reduction_ratio is None:
+    kind = entry.attention or (AttentionKind.SE if entry.reduction_ratio else AttentionKind.NONE)
+    if kind is AttentionKind.NONE:
         return _("no SE")
-    return f"SE {ratio_label(entry.reduction_ratio)}"
+    if kind is AttentionKind.ECA:
+        return kind.label
+    return f"{kind.label} {ratio_label(entry.reduction_ratio)}"
 
 
 def percent(value: float | None) -> str:

@@ -22,8 +22,9 @@ from typing import Any
 from seattn import settings, zoo
 from seattn.atomic import atomic_path
 from seattn.i18n import _
+from seattn.model.attention import AttentionKind, resolve, variant_order
 from seattn.model.checkpoints import CheckpointError, load_model
-from seattn.model.ratios import parse_ratio, ratio_order
+from seattn.model.ratios import parse_ratio
 from seattn.training.recipes import Recipe
 from seattn.training.runfiles import CHECKPOINT_FILE, RunState, effective_state, list_runs
 
@@ -52,6 +53,7 @@ class ModelEntry:
     path: Path
     reduction_ratio: int | None = None
     ratio_known: bool = False  # False: the record does not say (or says nonsense)
+    attention: AttentionKind | None = None  # known with the ratio
     epochs: int | None = None
     val_accuracy: float | None = None  # of these weights (a run: its last epoch); a share 0..1
     best_val_accuracy: float | None = None  # the best epoch's, when it differs from the weights
@@ -70,13 +72,24 @@ def _ratio(record: dict[str, Any]) -> Any:
         return _UNKNOWN
 
 
+def _attention(record: dict[str, Any], ratio: Any) -> AttentionKind | None:
+    if ratio is _UNKNOWN:
+        return None
+    try:
+        return resolve(record.get("attention"), ratio)[0]
+    except ValueError:
+        return None
+
+
 def _facts(record: dict[str, Any]) -> dict[str, Any]:
     ratio = _ratio(record)
+    attention = _attention(record, ratio)
     epochs = record.get("epochs")
     recipe = record.get("recipe")
     return {
-        "reduction_ratio": None if ratio is _UNKNOWN else ratio,
-        "ratio_known": ratio is not _UNKNOWN,
+        "reduction_ratio": None if attention is None else ratio,
+        "ratio_known": attention is not None,
+        "attention": attention,
         "epochs": epochs if isinstance(epochs, int) else None,
         "recipe": Recipe.from_record(recipe) if isinstance(recipe, dict) else None,
     }
@@ -95,9 +108,11 @@ def bundled_entries(folder: Path | None = None) -> list[ModelEntry]:
 
 
 def _bundled_order(entry: ModelEntry) -> tuple:
-    variant = ratio_order(entry.reduction_ratio) if entry.ratio_known else 10**6
+    variant = (
+        variant_order(entry.attention, entry.reduction_ratio) if entry.ratio_known else (10**6, 0)
+    )
     recipe = (
-        entry.name.removeprefix(zoo.model_name(entry.reduction_ratio))
+        entry.name.removeprefix(zoo.model_name(entry.reduction_ratio, entry.attention))
         if entry.ratio_known
         else entry.name
     )

@@ -82,7 +82,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         raise CommandError("bad --ratios or --attentions: nothing to train")
     for name, spec in specs:
         run_dir = root / name
-        variant = variant_label(spec.attention, spec.reduction_ratio)
+        variant = variant_label(spec.attention_kind, spec.reduction_ratio)
         print(f"{variant}, seed {spec.seed} -> {run_dir}", file=sys.stderr)
         state = _run_training(spec, run_dir, resume=run_dir.exists(), quiet=args.quiet)
         if state != RunState.COMPLETED:

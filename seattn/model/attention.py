@@ -36,6 +36,14 @@ class AttentionKind(StrEnum):
         return "no attention" if self is AttentionKind.NONE else self.value.upper()
 
 
+# The order variants are listed in: the baseline, SE (the course's) by growing ratio, ECA, CBAM.
+KIND_ORDER = (AttentionKind.NONE, AttentionKind.SE, AttentionKind.ECA, AttentionKind.CBAM)
+
+
+def variant_order(kind: AttentionKind, reduction_ratio: int | None) -> tuple[int, int]:
+    return KIND_ORDER.index(kind), reduction_ratio or 0
+
+
 def parse_attention(text: str | AttentionKind) -> AttentionKind:
     try:
         return AttentionKind(str(text).strip().lower())

@@ -123,7 +123,7 @@ def build_run_config(spec: TrainSpec, splits: datasets.DataSplits, threads: int)
         "data_description": splits.description,
         "model": {
             "name": "SECNN",
-            "label": variant_label(spec.attention, spec.reduction_ratio),
+            "label": variant_label(spec.attention_kind, spec.reduction_ratio),
             "parameters": count_parameters(model),
             "se_hidden_widths": se_hidden_widths(spec.reduction_ratio),
         },
@@ -460,7 +460,7 @@ def train(
     writer.start_heartbeat()
     run.log(
         f"{'resuming' if resume else 'starting'}: "
-        f"{variant_label(spec.attention, spec.reduction_ratio)}, "
+        f"{variant_label(spec.attention_kind, spec.reduction_ratio)}, "
         f"data {spec.data}, {spec.epochs} epochs, pid {os.getpid()}"
     )
 

@@ -42,8 +42,9 @@ _DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 class TrainSpec:
     data: str = CIFAR10  # "cifar10" or a folder of class sub-folders
     reduction_ratio: int | None = DEFAULT_REDUCTION_RATIO  # SE's and CBAM's; None for ECA, none
-    # "se", "eca", "cbam" or "none"; None (as in specs written before ECA and CBAM): the ratio
-    # decides, SE for a ratio and no attention without one.
+    # ECA or CBAM; None: the ratio decides, SE for a ratio and no attention without one, as in
+    # specs written before ECA and CBAM ("se" and "none" are read that way too, so that
+    # ``replace(reduction_ratio=None)`` still makes the network without attention).
     attention: AttentionKind | None = None
     epochs: int = 30
     batch_size: int = 128
@@ -64,7 +65,8 @@ class TrainSpec:
         # Settled here, so that two specs of one recipe are equal however they were given.
         set_field = object.__setattr__
         attention, ratio = resolve(self.attention, parse_ratio(self.reduction_ratio))
-        set_field(self, "attention", attention)
+        decided_by_ratio = attention in (AttentionKind.SE, AttentionKind.NONE)
+        set_field(self, "attention", None if decided_by_ratio else attention)
         set_field(self, "reduction_ratio", ratio)
         set_field(self, "augment", parse_augmentation(self.augment))
         set_field(self, "optimizer", parse_optimizer(self.optimizer))
@@ -112,10 +114,15 @@ class TrainSpec:
         """Plain JSON types, as job.json and config.json hold them."""
         return {
             **dataclasses.asdict(self),
-            "attention": str(self.attention),
+            "attention": str(self.attention_kind),
             "augment": str(self.augment),
             "optimizer": str(self.optimizer),
         }
+
+    @property
+    def attention_kind(self) -> AttentionKind:
+        """The attention module the run trains: "se", "eca", "cbam" or "none"."""
+        return resolve(self.attention, self.reduction_ratio)[0]
 
     def identity(self) -> dict[str, Any]:
         """What the run computes: equal for two specs that ask for the same training."""

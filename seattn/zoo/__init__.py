@@ -6,9 +6,10 @@
                              split, validation accuracy and loss, per-class accuracy, training
                              time, hardware, software versions and the metrics history
 
-Names: "no-se", "se-r2", "se-r4", "se-r8", "se-r16", "se-r32" by default; ``--name`` ships a
-second model of one variant under its own name. Runs of the same variant and recipe with other
-seeds can ride along as metrics only (``--seed-run``): the Compare page averages them.
+Names: "no-se", "se-r2", "se-r4", "se-r8", "se-r16", "se-r32", "eca", "cbam-r16" by default;
+``--name`` ships a second model of one variant under its own name. Runs of the same variant and
+recipe with other seeds can ride along as metrics only (``--seed-run``): the Compare page
+averages them.
 SEATTN_ZOO_DIR points elsewhere (tests use it so they never depend on the shipped files).
 
 This package reads them; ``python -m seattn.zoo`` (seattn.zoo.export) writes them.
@@ -20,15 +21,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from seattn.model.attention import AttentionKind, resolve
 from seattn.model.checkpoints import CheckpointError
 from seattn.settings import zoo_dir
 
 DEFAULT_MODEL = "se-r16"
 
 
-def model_name(reduction_ratio: int | None) -> str:
-    """A bundled model's default name: "no-se", "se-r16"."""
-    return "no-se" if reduction_ratio is None else f"se-r{reduction_ratio}"
+def model_name(reduction_ratio: int | None, attention: AttentionKind | str | None = None) -> str:
+    """A bundled model's default name: "no-se", "se-r16", "eca", "cbam-r16"."""
+    kind, ratio = resolve(attention, reduction_ratio)
+    if kind is AttentionKind.NONE:
+        return "no-se"
+    return str(kind) if ratio is None else f"{kind}-r{ratio}"
 
 
 def bundled_models(folder: Path | None = None) -> dict[str, Path]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from seattn.atomic import write_json_atomic
+from seattn.model.attention import config_attention
 from seattn.model.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
 from seattn.settings import zoo_dir
 from seattn.training.recipes import Recipe
@@ -79,7 +80,7 @@ def export_run(
     """Write a completed run's model into the zoo as float16 weights plus metadata; returns .pt."""
     run, payload, history = _completed_training(run_dir)
     config = payload["config"]
-    name = name or model_name(config.get("reduction_ratio"))
+    name = name or model_name(*reversed(config_attention(config)))
     folder = folder or zoo_dir()
     folder.mkdir(parents=True, exist_ok=True)
     half_state = {
@@ -98,6 +99,7 @@ def export_run(
         folder / f"{name}.json",
         {
             "name": name,
+            "attention": str(config_attention(config)[0]),
             "reduction_ratio": config.get("reduction_ratio"),
             "label": config.get("model", {}).get("label"),
             "parameters": config.get("model", {}).get("parameters"),

@@ -297,7 +297,7 @@ def test_a_sweep_of_attention_modules_is_queued_with_their_names(page, monkeypat
     started = []
 
     def fake_start(spec, *, root, name, max_jobs=None):
-        started.append((name, spec.attention, spec.reduction_ratio))
+        started.append((name, spec.attention_kind, spec.reduction_ratio))
         return Run(Path(root) / name)
 
     monkeypatch.setattr(jobs, "start", fake_start)

@@ -518,7 +518,7 @@ def test_the_form_gives_the_chosen_attention_and_a_ratio_only_where_it_has_one(
         at.run()
         assert not at.exception, at.exception
         assert [e.value for e in at.error] == ["not started in this test"]
-    assert [(spec.attention, spec.reduction_ratio) for spec in asked] == [
+    assert [(spec.attention_kind, spec.reduction_ratio) for spec in asked] == [
         ("eca", None),  # ECA has no ratio: the box's 4 is ignored
         ("cbam", 4),
         ("none", None),

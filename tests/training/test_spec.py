@@ -246,3 +246,20 @@ def test_a_spec_settles_its_rate_so_equal_recipes_compare_equal():
     assert TrainSpec.from_dict(old) == TrainSpec()
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
         TrainSpec(optimizer="rmsprop")
+
+
+def test_the_attention_module_is_part_of_the_spec_and_old_specs_read_as_before():
+    assert TrainSpec(reduction_ratio=16).attention_kind == "se"
+    # as the forms and sweeps always made the baseline: the ratio none, whatever was SE
+    assert TrainSpec(reduction_ratio=16).replace(reduction_ratio=None).attention_kind == "none"
+    eca = TrainSpec(attention="eca", reduction_ratio=16)
+    assert (eca.attention_kind, eca.reduction_ratio) == ("eca", None)
+    assert TrainSpec(attention="cbam").reduction_ratio == 16
+    # the same training however it was asked for, and the record says the module
+    assert TrainSpec(attention="se").identity() == TrainSpec().identity()
+    assert TrainSpec().to_dict()["attention"] == "se"
+    old_job = {k: v for k, v in TrainSpec(reduction_ratio=None).to_dict().items()}
+    del old_job["attention"]
+    assert TrainSpec.from_dict(old_job).attention_kind == "none"
+    with pytest.raises(ValueError, match="needs a reduction ratio"):
+        TrainSpec(attention="cbam", reduction_ratio=None)

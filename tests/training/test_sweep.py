@@ -39,7 +39,7 @@ def test_sweep_run_name_names_ratio_seed_epochs_and_only_an_unusual_recipe():
     ]
     specs = [spec for _, spec in sweep.sweep_specs(base, [None, 8], [0, 1])]
     assert [(s.reduction_ratio, s.seed) for s in specs] == [(None, 0), (None, 1), (8, 0), (8, 1)]
-    assert [s.attention for s in specs] == ["none", "none", "se", "se"]
+    assert [s.attention_kind for s in specs] == ["none", "none", "se", "se"]
     assert all(
         s.replace(attention="none", reduction_ratio=None, seed=0)
         == base.replace(attention="none", reduction_ratio=None)
@@ -62,7 +62,7 @@ def test_a_sweep_of_attention_modules_names_each_variant_and_keeps_the_ratios_na
         "sweep-cbam-r8-seed0-e30",
         "sweep-cbam-r16-seed0-e30",
     ]  # "none" asked twice (a ratio of none, and the module none) trains once
-    assert [(s.attention, s.reduction_ratio) for _, s in specs] == [
+    assert [(s.attention_kind, s.reduction_ratio) for _, s in specs] == [
         ("none", None),
         ("se", 8),
         ("se", 16),
@@ -128,7 +128,7 @@ def test_plan_sweep_names_runs_like_the_cli_and_reuses_what_exists(store, image_
         sweep.plan_sweep(base, [4], [0], root, attentions=[])
     # Another module under its own name; a run of the same ratio with SE is not it.
     kinds = sweep.plan_sweep(base, [4], [0], root, attentions=["cbam", "eca"])
-    assert [(i.name, i.action, i.spec.attention) for i in kinds] == [
+    assert [(i.name, i.action, i.spec.attention_kind) for i in kinds] == [
         ("sweep-cbam-r4-seed0-e1", sweep.SweepAction.START, "cbam"),
         ("sweep-eca-seed0-e1", sweep.SweepAction.START, "eca"),
     ]

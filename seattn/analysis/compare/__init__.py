@@ -28,9 +28,10 @@ within one, so runs of another data set or recipe are never averaged in silently
 a second model with the same (ratio, seed) repeats an experiment instead of adding a seed: it is
 left out of the statistics and listed with the reason (bundled models win, then runs by name).
 
-Statistics. One row per variant in a group; accuracy, loss, time and speed are the mean and the sample
-standard deviation (n - 1) over its seeds. Parameters and FLOPs belong to the architecture, so
-they are computed once per (ratio, classes) on the meta device (no weights, no random numbers).
+Statistics. One row per variant in a group; accuracy, loss, time and speed are the mean and the
+sample standard deviation (n - 1) over its seeds. Parameters and FLOPs belong to the
+architecture, so they are computed once per (variant, classes) on the meta device (no weights,
+no random numbers).
 
 Attention. Per block, weight statistics (seattn.analysis.statistics) over validation images
 for every model with weights, and how alike two ratios' attention is:

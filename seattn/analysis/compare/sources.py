@@ -13,14 +13,17 @@ import pandas as pd
 
 from seattn import settings, zoo
 from seattn.analysis.catalog import ModelSource
-from seattn.model.attention import AttentionKind, config_attention, resolve, variant_label
+from seattn.model.attention import (
+    AttentionKind,
+    config_attention,
+    resolve,
+    variant_label,
+    variant_order,
+)
 from seattn.model.checkpoints import CheckpointError, read_checkpoint
 from seattn.settings import zoo_dir
 from seattn.training.recipes import Recipe
 from seattn.training.runfiles import ACTIVE_STATES, Run, RunState, list_runs
-
-# The order variants are listed in: the baseline, SE by growing ratio, ECA, CBAM by ratio.
-KIND_ORDER = (AttentionKind.NONE, AttentionKind.SE, AttentionKind.ECA, AttentionKind.CBAM)
 
 
 class Variant(NamedTuple):
@@ -42,7 +45,7 @@ class Variant(NamedTuple):
         return variant_label(self.attention, self.reduction_ratio)
 
     def order(self) -> tuple[int, int]:
-        return KIND_ORDER.index(self.attention), self.reduction_ratio or 0
+        return variant_order(self.attention, self.reduction_ratio)
 
 
 @dataclass(frozen=True, eq=False)
