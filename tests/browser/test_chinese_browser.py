@@ -66,7 +66,9 @@ def test_a_chinese_browser_tries_it_and_presents_it(server: str, page: Page) -> 
     expect(bars.first).to_be_visible(timeout=60_000)
     settle(page)
     assert_headings_are_chinese(page)
-    chart_titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()  # SVG: no innerText
+    titles = page.locator(".js-plotly-plot .gtitle")
+    expect(titles.first).to_be_attached(timeout=30_000)  # plotly writes them after the bars
+    chart_titles = titles.all_text_contents()  # SVG: no innerText
     assert chart_titles and all(CJK.search(t) for t in chart_titles), chart_titles
     TEST_OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(TEST_OUTPUT / "explore-zh.png"), full_page=True)
