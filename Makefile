@@ -37,7 +37,7 @@ format: $(STAMP)
 # After changing the interface's words: the catalogues learn the new strings (seattn/i18n.py);
 # then translate what seattn/locale/zh/LC_MESSAGES/seattn.po leaves empty or marks fuzzy.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o seattn/locale/seattn.pot --project=seattn --no-wrap --sort-by-file .
+	$(BIN)/pybabel extract -F babel.cfg -o seattn/locale/seattn.pot --project=seattn --version=0.1.0 --no-wrap --sort-by-file .
 	$(BIN)/pybabel update -i seattn/locale/seattn.pot -d seattn/locale -D seattn -l zh --no-wrap
 
 # The training benchmark wants the machine to itself, with OpenMP's default (busy) waiting.
