@@ -4,12 +4,14 @@
 
 Builds, for one decoded image, what the page draws: it reduces the image to a preview and the
 model's 32x32 view (once per upload on the page), runs the model, and builds the top-5 bars and,
-per SE block, the weight bars and the before/after feature-map grid; once with the page's default
-options (16 strongest channels), once with every option on (all channels, the difference grid, a
-zoomed channel). Beside it, in the same run: the probe alone (the model's share) and the naive
-grid, one subplot per channel, that the tiled heatmap replaces. Payload is the JSON Streamlit
-sends for those figures. Uses the bundled r=16 model when it is there, else an untrained one (the
-cost does not depend on the weights). Writes nothing.
+per SE block, the weight bars, the before/after feature-map grid and Grad-CAM before and after
+the block's attention (one forward and backward pass for every block); once with the page's
+default options (16 strongest channels), once with every option on (all channels, the difference
+grid, a zoomed channel). Beside it, in the same run: the default page without Grad-CAM (the page
+before issue 18: the target is to stay within twice its time), the probe alone (the model's
+share) and the naive grid, one subplot per channel, that the tiled heatmap replaces. Payload is
+the JSON Streamlit sends for those figures. Uses the bundled r=16 model when it is there, else an
+untrained one (the cost does not depend on the weights). Writes nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from plotly.subplots import make_subplots
 
 from bench.timing import median_ms
 from seattn import zoo
-from seattn.analysis import explore
+from seattn.analysis import explore, gradcam
 from seattn.data.cifar10 import CIFAR10_CLASSES
 from seattn.data.images import CheckedImage, open_image, to_model_input
 from seattn.figures import explore as figures
@@ -48,10 +50,15 @@ def page_figures(
     k: int = 16,
     difference: bool = False,
     zoom: bool = False,
+    grad_cam: bool = True,
 ) -> list[go.Figure]:
-    """The figures Explore draws for one image, built as the page builds them."""
-    analysis = explore.analyse_prepared(model, classes, [explore.prepare(image)])
+    """The figures Explore draws for one image, built as the page builds them (``grad_cam``:
+    with Grad-CAM before and after every block's attention, as since issue 18)."""
+    prepared = explore.prepare(image)
+    analysis = explore.analyse_prepared(model, classes, [prepared])
     drawn = [figures.prediction_bars(analysis.top_k()[0])]
+    view = np.asarray(prepared.view)
+    maps = gradcam.grad_cam(model, prepared.view) if grad_cam else None
     for number, record in enumerate(analysis.blocks):
         weights = analysis.weights(number)[0]
         channels = explore.choose_channels(weights, which, k)
@@ -61,6 +68,19 @@ def page_figures(
             record.before[0], record.after[0], channels, show_difference=difference
         )
         drawn.append(figures.feature_map_grid(panels))
+        if maps is not None:
+            drawn.append(
+                figures.maps_over_picture(
+                    view, [maps.before[number], maps.after[number]], ["before", "after"], "cam"
+                )
+            )
+        if record.spatial is not None:
+            spatial = record.spatial[0].float().numpy()
+            drawn.append(
+                figures.maps_over_picture(
+                    view, [spatial, spatial], ["over", "alone"], "w", show_picture=[True, False]
+                )
+            )
         if zoom:
             top = int(channels[0])
             drawn.append(
@@ -152,6 +172,11 @@ def main() -> None:
             payload(default),
         ),
         (
+            "  the same without Grad-CAM (before issue 18)",
+            median_ms(lambda: page_figures(model, classes, image, grad_cam=False), args.repeats),
+            payload(page_figures(model, classes, image, grad_cam=False)),
+        ),
+        (
             "page, all channels + difference + zoom",
             median_ms(
                 lambda: page_figures(
@@ -181,7 +206,12 @@ def main() -> None:
         f"target: <= {TARGET_MS:.0f} ms and <= {TARGET_BYTES / 1e6:.0f} MB for the default page: "
         f"{'met' if page_ms <= TARGET_MS and page_bytes <= TARGET_BYTES else 'NOT met'} "
         f"({page_ms:.1f} ms, {page_bytes / 1e6:.2f} MB); the naive grids alone take "
-        f"{rows[3][1] / page_ms:.0f}x the whole page's time"
+        f"{rows[4][1] / page_ms:.0f}x the whole page's time"
+    )
+    ratio = page_ms / rows[2][1]
+    print(
+        f"Grad-CAM's cost: the default page takes {ratio:.2f}x its time without it "
+        f"(target: within 2x): {'met' if ratio <= 2 else 'NOT met'}"
     )
 
 
