@@ -75,11 +75,12 @@ def test_an_uploaded_picture_shows_bars_and_feature_maps(server: str, page: Page
 
     # Block 1 is chosen: its weight bars and its before/after heatmaps, and no other block's.
     bars = page.locator(".js-plotly-plot .barlayer .point")
-    maps = page.locator(".js-plotly-plot .heatmaplayer image")
+    # the feature-map grid's heatmaps (Grad-CAM, further down, draws heatmaps of its own)
+    maps = page.locator("[class*='st-key-explore_maps_'] .js-plotly-plot .heatmaplayer image")
     expect(bars.first).to_be_visible(timeout=30_000)
     expect(maps.first).to_be_visible(timeout=30_000)
     assert bars.count() == 32 + 3  # block 1's 32 channels, and the prediction's 3 classes
-    assert maps.count() == 2  # before and after SE, one heatmap each: the only maps on the page
+    assert maps.count() == 2  # before and after SE, one heatmap each
 
     # Hover over the "before" grid names a channel (customdata reached the browser).
     maps.first.scroll_into_view_if_needed()
