@@ -25,8 +25,16 @@ from seattn.analysis.atlas.interventions import ALL_BLOCKS, Kind
 from seattn.analysis.atlas.measures import class_mean_weights
 from seattn.data.cifar10 import class_label
 from seattn.figures.explore import BASE, FONT, HIGHLIGHT, MAPS_COLORSCALE, TEMPLATE
-from seattn.figures.style import MARGIN, TRANSPARENT, empty_figure, level_line, panel_title
-from seattn.i18n import N_, _, ngettext, pgettext
+from seattn.figures.style import (
+    MARGIN,
+    TRANSPARENT,
+    block_label,
+    empty_figure,
+    fill_hover,
+    level_line,
+    panel_title,
+)
+from seattn.i18n import N_, _, ngettext
 
 FIXED_COLOUR = BASE
 ADAPTIVE_COLOUR = HIGHLIGHT
@@ -76,22 +84,6 @@ DEPTH_PANELS = (
         N_("accuracy of the nearest class-mean guess"),
     ),
 )
-
-
-def block_label(block: str) -> str:
-    """ "block1" as a chart shows it, in the active language ("all" for every block at once)."""
-    if block == ALL_BLOCKS:
-        return pgettext("blocks", "all")
-    number = block.removeprefix("block")
-    return _("block{number}").format(number=number) if number.isdigit() else block
-
-
-def _hover(template: str, **values: str) -> str:
-    """A translated hovertemplate with its {named} placeholders filled in; plotly's own %{...}
-    fields are left for plotly (str.format would take them for its own)."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", value)
-    return template
 
 
 def _depth_panels() -> tuple[list[str], list[str]]:
@@ -173,7 +165,8 @@ def _floor_line(x: list[str], y: list[float | None], name: str, index: int) -> d
         "mode": "lines+markers",
         "line": DASHED,
         "marker": {"symbol": "line-ew-open", "size": 22, "line": {"width": 2}},
-        "hovertemplate": _hover(_("%{x}<br>{measure}: %{y:.1%}"), measure=name) + "<extra></extra>",
+        "hovertemplate": fill_hover(_("%{x}<br>{measure}: %{y:.1%}"), measure=name)
+        + "<extra></extra>",
         **_on(index),
     }
 
@@ -204,7 +197,7 @@ def depth_figure(blocks: list[dict]) -> go.Figure:
             "customdata": names,
             "name": name,
             "marker": {"color": colour},
-            "hovertemplate": _hover(_("%{customdata}<br>{measure}: %{y:.1%}"), measure=name)
+            "hovertemplate": fill_hover(_("%{customdata}<br>{measure}: %{y:.1%}"), measure=name)
             + "<extra></extra>",
             **_on(index),
         }
@@ -287,7 +280,7 @@ def depth_comparison_figure(series: dict[str, list[dict]]) -> go.Figure:
                         "showlegend": first,
                         "mode": "lines",
                         "line": DASHED,
-                        "hovertemplate": _hover(
+                        "hovertemplate": fill_hover(
                             _("{model}<br>%{x}: {floor} %{y:.1%}"),
                             model=label,
                             floor=floor_names[index],
@@ -449,7 +442,7 @@ def class_lines_figure(
                 "mode": "lines+markers",
                 "marker": {"size": 5, "color": colour},
                 "line": {"color": colour, "width": 1.8},
-                "hovertemplate": _hover(
+                "hovertemplate": fill_hover(
                     _("{name}, channel %{customdata}<br>mean weight %{y:.3f} ± %{text}"),
                     name=shown,
                 )
@@ -653,7 +646,7 @@ def interventions_figure(interventions: list[dict]) -> go.Figure:
             "textposition": "none",
             "name": label,
             "marker": {"color": qualitative.D3[number % len(qualitative.D3)]},
-            "hovertemplate": _hover(
+            "hovertemplate": fill_hover(
                 _("{intervention} on %{text}<br>accuracy %{y:.1%}"), intervention=label
             )
             + "<extra></extra>",
@@ -661,7 +654,7 @@ def interventions_figure(interventions: list[dict]) -> go.Figure:
         if clean is not None:
             trace["customdata"] = [a - clean for a in accuracy]
             trace["hovertemplate"] = (
-                _hover(
+                fill_hover(
                     _(
                         "{intervention} on %{text}<br>accuracy %{y:.1%} "
                         "(%{customdata:+.1%} against clean)"

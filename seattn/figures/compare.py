@@ -21,7 +21,14 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from seattn.analysis.compare.attention import SimilarityMatrix
-from seattn.figures.style import TEMPLATE, TRANSPARENT, VIRIDIS, empty_figure
+from seattn.figures.style import (
+    TEMPLATE,
+    TRANSPARENT,
+    VIRIDIS,
+    block_label,
+    empty_figure,
+    fill_hover,
+)
 from seattn.i18n import N_, _
 
 MARGIN = {"l": 10, "r": 10, "t": 50, "b": 10}
@@ -39,20 +46,6 @@ NO_SE_MODEL = N_("No SE model with weights in this group")
 def variant_label(variant: str) -> str:
     """A variant as a chart shows it: "no SE" in the active language, "r=16" as it is."""
     return _("no SE") if variant == NO_SE else variant
-
-
-def block_label(block: str) -> str:
-    """ "block1" as a chart shows it, in the active language."""
-    number = block.removeprefix("block")
-    return _("block{number}").format(number=number) if number.isdigit() else block
-
-
-def _hover(template: str, **values: str) -> str:
-    """A translated hovertemplate with its {named} placeholders filled in; plotly's own %{...}
-    fields are left for plotly (str.format would take them for its own)."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", value)
-    return template
 
 
 def variant_colours(variants: Sequence[str]) -> dict[str, str]:
@@ -122,7 +115,7 @@ def accuracy_vs_ratio(table: pd.DataFrame, *, height: int = 360) -> go.Figure:
                 mode="lines+markers",
                 marker={"size": 9, "symbol": symbol, "color": colour},
                 line={"color": colour, "width": 1.5},
-                hovertemplate=_hover(
+                hovertemplate=fill_hover(
                     _(
                         "%{x}<br>{quantity} %{y:.2%} ± %{customdata[0]:.2%}"
                         "<br>%{customdata[1]} seed(s)"
@@ -172,7 +165,9 @@ def parameters_vs_ratio(table: pd.DataFrame, *, height: int = 340) -> go.Figure:
     )
     for col, (column, kind) in enumerate(panels, start=1):
         values = table[column].astype(float)
-        hover = _hover(_("%{x}<br>{quantity} %{y:,.0f}"), quantity=_(column)) + "<extra></extra>"
+        hover = (
+            fill_hover(_("%{x}<br>{quantity} %{y:,.0f}"), quantity=_(column)) + "<extra></extra>"
+        )
         if kind == "bar":
             trace: go.BaseTraceType = go.Bar(
                 x=variants,
@@ -257,7 +252,9 @@ def learning_curves_figure(curves: pd.DataFrame, *, height: int = 380) -> go.Fig
                     mode="lines+markers" if len(part) < 40 else "lines",
                     marker={"size": 5},
                     line={"color": colour, "width": 2},
-                    hovertemplate=_hover(hover, variant=variant_label(variant), metric=_(metric))
+                    hovertemplate=fill_hover(
+                        hover, variant=variant_label(variant), metric=_(metric)
+                    )
                     + "<extra></extra>",
                 ),
                 row=1,
@@ -328,7 +325,7 @@ def excitation_statistics_figure(summary: pd.DataFrame, *, height: int = 340) ->
                     mode="lines+markers",
                     marker={"size": 8},
                     line={"color": BLOCK_COLOURS.get(block), "width": 1.5},
-                    hovertemplate=_hover(
+                    hovertemplate=fill_hover(
                         _("{block}, %{x}<br>{statistic} %{y:.4f}"),
                         block=block_label(block),
                         statistic=_(STATISTIC_NAMES[statistic]),
@@ -424,7 +421,9 @@ def similarity_figure(
                 text=[["–" if np.isnan(v) else f"{v:.2f}" for v in row] for row in values],
                 texttemplate="%{text}",
                 coloraxis="coloraxis",
-                hovertemplate=_hover(_("%{y} vs %{x}<br>{measure} %{z:.3f}"), measure=value_name)
+                hovertemplate=fill_hover(
+                    _("%{y} vs %{x}<br>{measure} %{z:.3f}"), measure=value_name
+                )
                 + "<extra></extra>",
             ),
             row=1,

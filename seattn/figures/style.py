@@ -5,6 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale, hex_to_rgb
 
+from seattn.i18n import _, pgettext
+
 # Plotly's default template is several kilobytes per figure and Streamlit restyles charts anyway;
 # the empty "none" template keeps the page's payload to the data.
 TEMPLATE = "none"
@@ -95,3 +97,20 @@ def empty_figure(message: str, height: int = 260) -> go.Figure:
         plot_bgcolor=TRANSPARENT,
     )
     return figure
+
+
+def block_label(block: str) -> str:
+    """ "block1" as a chart shows it, in the active language ("all" for every block at once, as
+    the atlas's interventions name it)."""
+    if block == "all":
+        return pgettext("blocks", "all")
+    number = block.removeprefix("block")
+    return _("block{number}").format(number=number) if number.isdigit() else block
+
+
+def fill_hover(template: str, **values: str) -> str:
+    """A translated hovertemplate with its {named} placeholders filled in; plotly's own %{...}
+    fields are left for plotly (str.format would take them for its own)."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", value)
+    return template
