@@ -135,10 +135,10 @@ def walkthrough(
         st.plotly_chart(
             _weight_bars(block, order="channel"), config=PLOT_CONFIG, key="walk_excitation"
         )
-        _sentence(words.excitation_sentence(block))
+        _sentence(words.excitation_sentence(block, loaded.model.attention_kind))
     elif step.kind is StepKind.SCALE:
         _maps(analysis, blocks[0], 0, index)
-        _sentence(words.scale_sentence(blocks[0]))
+        _sentence(words.scale_sentence(blocks[0], loaded.model.attention_kind))
     elif step.kind is StepKind.BLOCK:
         block = blocks[step.block]
         st.plotly_chart(

@@ -7,6 +7,7 @@ from seattn.analysis.walkthrough import BlockNumbers, SEEffect, Step, StepKind
 from seattn.data.cifar10 import class_label
 from seattn.data.images import ModelCrop
 from seattn.i18n import N_, _
+from seattn.model.attention import AttentionKind
 
 SHOWN_CHANNELS = 8  # the maps a step shows: enough to compare, few enough to read in a room
 STEP_TITLES = {
@@ -82,12 +83,23 @@ def squeeze_sentence(block: BlockNumbers) -> str:
     )
 
 
-def excitation_sentence(block: BlockNumbers) -> str:
-    return _(
-        "From these {channels} numbers a tiny network gives every channel a weight between 0 "
-        "and 1: channel {kept} is kept most ({kept_weight:.2f}), channel {damped} is turned "
-        "down most ({damped_weight:.2f}); on average {mean:.2f}."
-    ).format(
+def excitation_sentence(block: BlockNumbers, attention: AttentionKind) -> str:
+    """How the module turned the channel means into weights (SE's and CBAM's small network,
+    ECA's convolution across neighbouring channels), and what it gave."""
+    if attention is AttentionKind.ECA:
+        sentence = _(
+            "From these {channels} numbers ECA gives every channel a weight between 0 and 1, "
+            "each from its own mean and its neighbours': channel {kept} is kept most "
+            "({kept_weight:.2f}), channel {damped} is turned down most ({damped_weight:.2f}); on "
+            "average {mean:.2f}."
+        )
+    else:
+        sentence = _(
+            "From these {channels} numbers a tiny network gives every channel a weight between 0 "
+            "and 1: channel {kept} is kept most ({kept_weight:.2f}), channel {damped} is turned "
+            "down most ({damped_weight:.2f}); on average {mean:.2f}."
+        )
+    return sentence.format(
         channels=block.channels,
         kept=block.most_kept,
         kept_weight=block.weights[block.most_kept],
@@ -97,12 +109,21 @@ def excitation_sentence(block: BlockNumbers) -> str:
     )
 
 
-def scale_sentence(block: BlockNumbers) -> str:
-    return _(
-        "Every map is multiplied by its weight: the patterns stay, only their strength changes. "
-        "Shown: the {shown} channels kept most, before and after. Of all the response, "
-        "{kept:.0%} passes on to the next block."
-    ).format(shown=min(block.channels, SHOWN_CHANNELS), kept=block.activity_kept)
+def scale_sentence(block: BlockNumbers, attention: AttentionKind) -> str:
+    if attention is AttentionKind.CBAM:
+        sentence = _(
+            "Every map is multiplied by its weight, then CBAM weighs every place of the maps too "
+            "(its spatial attention): the patterns stay, only their strength changes. Shown: "
+            "the {shown} channels kept most, before and after. Of all the response, {kept:.0%} "
+            "passes on to the next block."
+        )
+    else:
+        sentence = _(
+            "Every map is multiplied by its weight: the patterns stay, only their strength "
+            "changes. Shown: the {shown} channels kept most, before and after. Of all the "
+            "response, {kept:.0%} passes on to the next block."
+        )
+    return sentence.format(shown=min(block.channels, SHOWN_CHANNELS), kept=block.activity_kept)
 
 
 def block_sentence(number: int, block: BlockNumbers) -> str:

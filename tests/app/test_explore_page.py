@@ -587,3 +587,26 @@ def test_explore_reads_eca_and_cbam_models_through_the_same_interface(
     assert not app.exception
     assert "stripes" in next(c.value for c in app.caption if "moved the map" in c.value)
     assert caption != "" and app.selectbox(key="explore_cam_class").value == 2
+
+
+@pytest.mark.parametrize(("attention", "words"), [("eca", "ECA gives"), ("cbam", "CBAM weighs")])
+def test_the_presentation_walk_tells_each_module_in_its_own_words(
+    attention: str, words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    write_checkpoint(zoo / f"{attention}.pt", 4, attention=attention)
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(zoo))
+    app = with_one_upload()
+    app.session_state["seattn_presenting"] = True
+    app.run()
+    told = []
+    for _step in range(10):
+        assert not app.exception
+        told += [m.value for m in app.markdown]
+        if app.button(key="walk_next").disabled:
+            break
+        app.button(key="walk_next").click()
+        app.run()
+    assert app.header[0].value == "What SE changed"
+    assert any(words in sentence for sentence in told)
