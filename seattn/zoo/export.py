@@ -33,11 +33,12 @@ def _checkpoint_recipe(payload: dict[str, Any]) -> Recipe:
 
 
 def _variant(payload: dict[str, Any]) -> tuple[Any, ...]:
-    """What must match for two runs to count as seeds of one model: ratio, recipe, data, split."""
+    """What must match for two runs to count as seeds of one model: attention and ratio,
+    recipe, data, split."""
     config = payload["config"]
     data = config.get("data_description") or {}
     return (
-        config.get("reduction_ratio"),
+        *config_attention(config),
         _checkpoint_recipe(payload),
         data.get("fingerprint"),
         data.get("split"),

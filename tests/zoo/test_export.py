@@ -121,3 +121,23 @@ def test_a_run_stopped_before_its_planned_end_ships_with_the_epochs_it_trained(
     meta = metadata("se-r8", tmp_path / "zoo")
     assert meta["epochs"] == 1 and meta["recipe"]["epochs"] == 1
     assert [record["seed"] for record in meta["seeds"]] == [1]
+
+
+def test_an_eca_run_ships_as_eca_and_a_network_without_attention_is_not_its_seed(
+    image_folder, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("SEATTN_ZOO_DIR", str(tmp_path / "zoo"))
+    eca = tmp_path / "eca"
+    train(dataclasses.replace(tiny_spec(image_folder, None, 0), attention="eca"), eca,
+          data_dir=tmp_path)  # fmt: skip
+    plain = tiny_run(image_folder, tmp_path, "plain", None, 1)  # no ratio either, no attention
+
+    with pytest.raises(SystemExit):
+        zoo_main([str(eca), "--seed-run", str(plain)])
+    assert str(plain) in capsys.readouterr().err
+
+    zoo_main([str(eca)])
+    meta = metadata("eca", tmp_path / "zoo")
+    assert (meta["attention"], meta["reduction_ratio"], meta["label"]) == ("eca", None, "ECA")
+    model, _ = load_model(tmp_path / "zoo" / "eca.pt")
+    assert model.attention_kind == "eca"
