@@ -555,14 +555,20 @@ def test_a_model_that_cannot_be_measured_says_why(
     assert not reference_traces(app, "explore_bars_block1")
 
 
-@pytest.mark.parametrize("attention", ["eca", "cbam"])
-def test_explore_reads_eca_and_cbam_models_through_the_same_interface(
-    attention: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def one_model_zoo(attention: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A zoo of one untrained (seeded) r=4 model with this attention, the dashboard's only one."""
     zoo = tmp_path / "zoo"
     zoo.mkdir()
     write_checkpoint(zoo / f"{attention}.pt", 4, attention=attention)
     monkeypatch.setenv("SEATTN_ZOO_DIR", str(zoo))
+    return zoo
+
+
+@pytest.mark.parametrize("attention", ["eca", "cbam"])
+def test_explore_reads_eca_and_cbam_models_through_the_same_interface(
+    attention: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_model_zoo(attention, tmp_path, monkeypatch)
     app = with_one_upload()
     assert not app.exception
     spatial = ["explore_spatial_block1"] if attention == "cbam" else []
@@ -593,10 +599,7 @@ def test_explore_reads_eca_and_cbam_models_through_the_same_interface(
 def test_the_presentation_walk_tells_each_module_in_its_own_words(
     attention: str, words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    zoo = tmp_path / "zoo"
-    zoo.mkdir()
-    write_checkpoint(zoo / f"{attention}.pt", 4, attention=attention)
-    monkeypatch.setenv("SEATTN_ZOO_DIR", str(zoo))
+    one_model_zoo(attention, tmp_path, monkeypatch)
     app = with_one_upload()
     app.session_state["seattn_presenting"] = True
     app.run()
