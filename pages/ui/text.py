@@ -85,16 +85,6 @@ def learning_rate_help() -> str:
     return _("Empty: each optimiser's own starting rate ({rates}).").format(rates=rates)
 
 
-# English, for code that has not moved to learning_rate_help() yet.
-LEARNING_RATE_HELP = (
-    "Empty: each optimiser's own starting rate ("
-    + ", ".join(
-        f"{rate:g} for {OPTIMIZER_LABELS[name]}" for name, rate in DEFAULT_LEARNING_RATES.items()
-    )
-    + ")."
-)
-
-
 def augmentation_text(augment: Augmentation) -> str:
     """How a model's label says its augmentation: "crop-flip augmentation", "no augmentation"."""
     if augment in AUGMENTATION_NAMES:
