@@ -510,7 +510,9 @@ if image.notes:
 
 # -- SE blocks --------------------------------------------------------------------------------
 
-st.subheader(_("Inside the SE blocks"))
+kind = loaded.model.attention_kind
+# the baseline has no blocks of its own: its heading keeps the lesson's "SE"
+st.subheader(_("Inside the {module} blocks").format(module=kind.label if analysis.has_se else "SE"))
 if not analysis.has_se:
     st.info(
         _(
@@ -520,21 +522,14 @@ if not analysis.has_se:
         ).format(model=loaded.label)
     )
 else:
-    st.markdown(
-        _(
-            "Each SE block looks at all its channels at once (**squeeze**: one average per "
-            "channel), decides how much each one matters for *this* picture (**excitation**: a "
-            "weight from 0 to 1) and multiplies every feature map by its weight (**scale**). Tall "
-            "bars are channels the block keeps; short bars are channels it turns down."
-        )
-    )
+    st.markdown(text.attention_intro(kind))
     records = {record.name: record for record in analysis.blocks}
     if st.session_state.get(BLOCK_KEY) not in records:  # a model with other blocks was picked
         st.session_state.pop(BLOCK_KEY, None)
     # One block at a time: charts in hidden tabs are still sent and drawn by the browser, which
     # cost seconds per rerun with several uploads.
     block_name = st.segmented_control(
-        _("SE block to look inside"),
+        _("{module} block to look inside").format(module=kind.label),
         list(records),
         default=next(iter(records)),
         required=True,

@@ -152,6 +152,32 @@ def attention_word(kind: str) -> str:
     return kind.upper() if kind in set(AttentionKind) else str(kind)
 
 
+def attention_intro(kind: AttentionKind) -> str:
+    """What one block of this kind does to a picture, in the lesson's three steps."""
+    if kind is AttentionKind.ECA:
+        return _(
+            "Each ECA block looks at all its channels at once (**squeeze**: one average per "
+            "channel), lets every channel's weight depend on its few neighbours through one small "
+            "1-D convolution, with no shrinking in between (**excitation**: a weight from 0 to 1), "
+            "and multiplies every feature map by its weight (**scale**). Tall bars are channels the "
+            "block keeps; short bars are channels it turns down."
+        )
+    if kind is AttentionKind.CBAM:
+        return _(
+            "Each CBAM block first weighs its channels like SE, from both the average and the "
+            "strongest response of every channel (**channel attention**: a weight from 0 to 1 per "
+            "channel), then weighs the positions of the maps (**spatial attention**: one weight "
+            "per position, shown below the maps). Tall bars are channels the block keeps; short "
+            "bars are channels it turns down."
+        )
+    return _(
+        "Each SE block looks at all its channels at once (**squeeze**: one average per "
+        "channel), decides how much each one matters for *this* picture (**excitation**: a "
+        "weight from 0 to 1) and multiplies every feature map by its weight (**scale**). Tall "
+        "bars are channels the block keeps; short bars are channels it turns down."
+    )
+
+
 def se_text(entry: ModelEntry) -> str:
     """'SE r=16', 'ECA', 'CBAM r=16' / 'no SE'; '' when the model's record does not say."""
     if not entry.ratio_known:

@@ -580,6 +580,12 @@ def test_explore_reads_eca_and_cbam_models_through_the_same_interface(
         "explore_gradcam_block1",
     ]
     assert sum(len(t["x"]) for t in chart(app, "explore_bars_block1")["data"]) == 32
+    # the section names the model's own module and says what it does, not SE's story
+    module = attention.upper()
+    assert f"Inside the {module} blocks" in [h.value for h in app.subheader]
+    assert app.segmented_control(key="explore_block").label == f"{module} block to look inside"
+    intro = next(m.value for m in app.markdown if m.value.startswith(f"Each {module} block"))
+    assert ("1-D convolution" if attention == "eca" else "**spatial attention**") in intro
     if attention == "cbam":  # over the picture, then alone: one weight per position, 0..1
         traces = chart(app, "explore_spatial_block1")["data"]
         assert [t["type"] for t in traces] == ["image", "heatmap", "heatmap"]

@@ -49,8 +49,9 @@ def test_a_channel_link_opens_that_channel_with_its_pictures(server: str, page: 
     # the link's model is the one picked (the default se-r16 has no atlas)
     expect(page.locator("[data-testid='stMain']")).to_contain_text("se-r8")
     pictures = page.locator("[data-testid='stImage'] img")
-    expect(pictures.first).to_be_visible(timeout=30_000)
-    assert pictures.count() == 2 * 16
+    # the two grids of 16 arrive one after the other: wait for both rather than count at once
+    expect(pictures).to_have_count(2 * 16, timeout=30_000)
+    expect(pictures.last).to_be_visible(timeout=30_000)
     # the distribution and the mean map
     expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
     assert "channel=17" in page.url

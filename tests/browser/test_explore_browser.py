@@ -79,8 +79,9 @@ def test_an_uploaded_picture_shows_bars_and_feature_maps(server: str, page: Page
     maps = page.locator("[class*='st-key-explore_maps_'] .js-plotly-plot .heatmaplayer image")
     expect(bars.first).to_be_visible(timeout=30_000)
     expect(maps.first).to_be_visible(timeout=30_000)
-    assert bars.count() == 32 + 3  # block 1's 32 channels, and the prediction's 3 classes
-    assert maps.count() == 2  # before and after SE, one heatmap each
+    # the charts draw one by one: wait for the counts rather than read them at once
+    expect(bars).to_have_count(32 + 3, timeout=30_000)  # block 1's 32 channels, the top 3 classes
+    expect(maps).to_have_count(2, timeout=30_000)  # before and after SE, one heatmap each
 
     # Hover over the "before" grid names a channel (customdata reached the browser).
     maps.first.scroll_into_view_if_needed()
@@ -94,7 +95,7 @@ def test_an_uploaded_picture_shows_bars_and_feature_maps(server: str, page: Page
     chooser.get_by_text("Block 3", exact=False).click()
     page.locator(IDLE).wait_for(timeout=60_000)
     expect(bars).to_have_count(128 + 3, timeout=30_000)
-    assert maps.count() == 2
+    expect(maps).to_have_count(2, timeout=30_000)
     chooser.get_by_text("Block 1", exact=False).click()
     page.locator(IDLE).wait_for(timeout=60_000)
     expect(bars).to_have_count(32 + 3, timeout=30_000)
