@@ -568,15 +568,17 @@ else:
         _("Scale each map on its own"),
         key="explore_per_map",
         help=_(
-            "Off: one colour scale for every map, so a channel SE turned down visibly fades. "
-            "On: each channel is divided by its own peak before SE, so faint maps show their "
-            "pattern (and 'after' still shows how far SE turned them down)."
-        ),
+            "Off: one colour scale for every map, so a channel {module} turned down visibly "
+            "fades. On: each channel is divided by its own peak before {module}, so faint maps "
+            "show their pattern (and 'after' still shows how far {module} turned them down)."
+        ).format(module=kind.label),
     )
     difference = option_column.toggle(
-        _("Show what SE removed"),
+        _("Show what {module} removed").format(module=kind.label),
         key="explore_difference",
-        help=_("A third grid: before minus after, the part of each map that SE took away."),
+        help=_(
+            "A third grid: before minus after, the part of each map that {module} took away."
+        ).format(module=kind.label),
     )
 
     context, measurable = dataset_context(loaded)
@@ -630,18 +632,19 @@ else:
 
     maps_heading = {
         "top": ngettext(
-            "**Feature maps before and after SE**: the channel SE kept most",
-            "**Feature maps before and after SE**: the {count} channels SE kept most",
+            "**Feature maps before and after {module}**: the channel {module} kept most",
+            "**Feature maps before and after {module}**: the {count} channels {module} kept most",
             len(channels),
         ),
         "bottom": ngettext(
-            "**Feature maps before and after SE**: the channel SE turned down most",
-            "**Feature maps before and after SE**: the {count} channels SE turned down most",
+            "**Feature maps before and after {module}**: the channel {module} turned down most",
+            "**Feature maps before and after {module}**: the {count} channels {module} turned "
+            "down most",
             len(channels),
         ),
-        "all": _("**Feature maps before and after SE**: all {count} channels"),
+        "all": _("**Feature maps before and after {module}**: all {count} channels"),
     }[which]
-    st.markdown(maps_heading.format(count=len(channels)))
+    st.markdown(maps_heading.format(count=len(channels), module=kind.label))
     maps_caption = {
         "top": _(
             "Each small square is one channel's map of the picture (bright = strong response), "
@@ -666,6 +669,7 @@ else:
         channels,
         per_channel_scale=per_channel,
         show_difference=difference,
+        module=kind.label,
     )
     st.plotly_chart(
         figures.feature_map_grid(panels),

@@ -137,14 +137,14 @@ def walkthrough(
         )
         _sentence(words.excitation_sentence(block, loaded.model.attention_kind))
     elif step.kind is StepKind.SCALE:
-        _maps(analysis, blocks[0], 0, index)
+        _maps(analysis, blocks[0], 0, index, loaded.model.attention_kind.label)
         _sentence(words.scale_sentence(blocks[0], loaded.model.attention_kind))
     elif step.kind is StepKind.BLOCK:
         block = blocks[step.block]
         st.plotly_chart(
             _weight_bars(block, order="weight"), config=PLOT_CONFIG, key="walk_block_weights"
         )
-        _maps(analysis, block, step.block, index)
+        _maps(analysis, block, step.block, index, loaded.model.attention_kind.label)
         _sentence(words.block_sentence(step.block + 1, block))
     else:  # what SE changed
         effect = se_effect(loaded.model, image.view, loaded.classes)
@@ -194,10 +194,14 @@ def _weight_bars(block: BlockNumbers, order: str) -> go.Figure:
     )
 
 
-def _maps(analysis: explore.Analysis, block: BlockNumbers, number: int, index: int) -> None:
+def _maps(
+    analysis: explore.Analysis, block: BlockNumbers, number: int, index: int, module: str
+) -> None:
     record = analysis.blocks[number]
     channels = block.kept_order()[: words.SHOWN_CHANNELS]
-    panels = explore.feature_map_panels(record.before[index], record.after[index], channels)
+    panels = explore.feature_map_panels(
+        record.before[index], record.after[index], channels, module=module
+    )
     st.plotly_chart(
         explore_figures.feature_map_grid(panels, height=380),
         config=PLOT_CONFIG,

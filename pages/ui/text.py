@@ -157,10 +157,10 @@ def attention_intro(kind: AttentionKind) -> str:
     if kind is AttentionKind.ECA:
         return _(
             "Each ECA block looks at all its channels at once (**squeeze**: one average per "
-            "channel), lets every channel's weight depend on its few neighbours through one small "
-            "1-D convolution, with no shrinking in between (**excitation**: a weight from 0 to 1), "
-            "and multiplies every feature map by its weight (**scale**). Tall bars are channels the "
-            "block keeps; short bars are channels it turns down."
+            "channel), lets every channel's weight depend on its few neighbours through one "
+            "small 1-D convolution, with no shrinking in between (**excitation**: a weight from 0 "
+            "to 1), and multiplies every feature map by its weight (**scale**). Tall bars are "
+            "channels the block keeps; short bars are channels it turns down."
         )
     if kind is AttentionKind.CBAM:
         return _(

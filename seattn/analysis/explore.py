@@ -154,8 +154,12 @@ def feature_map_panels(
     *,
     per_channel_scale: bool = False,
     show_difference: bool = False,
+    module: str = "SE",
 ) -> FeatureMapPanels:
     """Before and after SE (and optionally what SE removed) for the chosen channels of one image.
+
+    ``module`` names the attention in the panels' titles: "SE", "ECA", or "CBAM" (whose "after"
+    is after both its channel and its spatial attention).
 
     ``before``/``after`` are one image's [C, H, W] maps. On the shared scale the colours are
     activations, so a channel SE turned down visibly fades. With ``per_channel_scale`` each
@@ -169,11 +173,15 @@ def feature_map_panels(
         peak = before_np.reshape(len(channels), -1).max(axis=1)
         scale = np.where(peak > 0, peak, 1.0).astype(np.float32)[:, None, None]
         before_np, after_np = before_np / scale, after_np / scale
-        value_label = _("share of the channel's peak before SE")
-    panels = [(_("Before SE"), before_np), (_("After SE"), after_np)]
+        value_label = _("share of the channel's peak before {module}").format(module=module)
+    panels = [
+        (_("Before {module}").format(module=module), before_np),
+        (_("After {module}").format(module=module), after_np),
+    ]
     if show_difference:
         # The maps enter SE after a ReLU, so before >= after >= 0: the difference is what SE took.
-        panels.append((_("Removed by SE (before − after)"), before_np - after_np))
+        removed = _("Removed by {module} (before − after)").format(module=module)
+        panels.append((removed, before_np - after_np))
     columns = grid_columns(len(channels))
     tiles, owner = [], None
     for _title, maps in panels:

@@ -586,6 +586,9 @@ def test_explore_reads_eca_and_cbam_models_through_the_same_interface(
     assert app.segmented_control(key="explore_block").label == f"{module} block to look inside"
     intro = next(m.value for m in app.markdown if m.value.startswith(f"Each {module} block"))
     assert ("1-D convolution" if attention == "eca" else "**spatial attention**") in intro
+    maps_text = json.dumps(chart(app, "explore_maps_block1"))
+    assert f"Before {module}" in maps_text and f"After {module}" in maps_text
+    assert "Before SE" not in maps_text
     if attention == "cbam":  # over the picture, then alone: one weight per position, 0..1
         traces = chart(app, "explore_spatial_block1")["data"]
         assert [t["type"] for t in traces] == ["image", "heatmap", "heatmap"]
