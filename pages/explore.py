@@ -34,6 +34,7 @@ from seattn.data.examples import pick_examples
 from seattn.data.images import MAX_PIXELS, UPLOAD_TYPES, ImageError, open_image
 from seattn.figures import explore as figures
 from seattn.i18n import N_, _, active_language, ngettext
+from seattn.model.attention import AttentionKind
 
 run_through_dashboard()
 
@@ -180,6 +181,13 @@ def what_if_panel(
             "their own weights from what they now receive."
         ).format(name=name)
     )
+    if loaded.model.attention_kind is AttentionKind.CBAM:
+        st.caption(
+            _(
+                "In a CBAM block these change its channel weights; its spatial attention still "
+                "runs, on the channels as they are then weighted."
+            )
+        )
     if context is None:
         st.caption(_("Freezing a block to its data-set mean needs the model measured first."))
     what_if = what_if_form(widths, can_freeze=context is not None)

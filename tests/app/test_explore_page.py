@@ -589,6 +589,9 @@ def test_explore_reads_eca_and_cbam_models_through_the_same_interface(
     maps_text = json.dumps(chart(app, "explore_maps_block1"))
     assert f"Before {module}" in maps_text and f"After {module}" in maps_text
     assert "Before SE" not in maps_text
+    # the what-if's changes reach CBAM's channel weights, and the page says the spatial map stays
+    cbam_note = [c.value for c in app.caption if "spatial attention still runs" in c.value]
+    assert len(cbam_note) == (attention == "cbam")
     if attention == "cbam":  # over the picture, then alone: one weight per position, 0..1
         traces = chart(app, "explore_spatial_block1")["data"]
         assert [t["type"] for t in traces] == ["image", "heatmap", "heatmap"]
